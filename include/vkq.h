@@ -1,0 +1,434 @@
+/*
+ * vkq.h — quantized language models on any Vulkan GPU.
+ *
+ * vkq loads GGUF models, runs them through its own SPIR-V compute shaders (dequantization fused
+ * into the products), quantizes models itself and measures what quantization costs. This header
+ * is the whole public interface of libvkq.
+ *
+ * A complete example (device report):
+ *
+ *     vkq_context *ctx = NULL;
+ *     vkq_context_desc desc = {0};              // zero means default everywhere
+ *     vkq_status st = vkq_context_create(&desc, &ctx);
+ *     if (st != VKQ_OK) {
+ *         fprintf(stderr, "%s\n", vkq_context_last_error(ctx));
+ *         vkq_context_destroy(ctx);
+ *         return 1;
+ *     }
+ *     vkq_device_info info;
+ *     vkq_context_device_info(ctx, vkq_context_device_index(ctx), &info);
+ *     printf("%s: %.1f GB/s\n", info.name, ...);
+ *     vkq_context_destroy(ctx);
+ *
+ * What vkq does not do: train; run architectures outside the llama family; talk to the network;
+ * print, abort or exit on its own (every failure is a returned vkq_status plus a message).
+ *
+ * Errors. Every function that can fail returns vkq_status. The message that goes with the last
+ * failure on a context (which operation, which object, which numbers) is kept in the context and
+ * read with vkq_context_last_error(). Nothing is printed unless a log callback is installed.
+ *
+ * Ownership. Every _create/_open has a _destroy/_close; passing NULL to it is a no-op. Strings
+ * and arrays returned by a getter belong to the object they came from and live as long as it.
+ *
+ * Threading. There is no global mutable state. A vkq_context may be used from one thread at a
+ * time (calls on it must be externally synchronized). Objects created from a context follow the
+ * same rule unless their functions say otherwise. The log callback may be called from any thread
+ * that is inside a vkq call, and from the Vulkan driver's threads for validation messages.
+ */
+#ifndef VKQ_H
+#define VKQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32) && defined(VKQ_SHARED_BUILD)
+#define VKQ_API __declspec(dllexport)
+#elif defined(__GNUC__)
+#define VKQ_API __attribute__((visibility("default")))
+#else
+#define VKQ_API
+#endif
+
+#define VKQ_VERSION_MAJOR 0
+#define VKQ_VERSION_MINOR 1
+#define VKQ_VERSION_PATCH 0
+
+/* ---------------------------------------------------------------------------------------------
+ * Status codes. Coarse on purpose: the message from vkq_context_last_error() carries the detail.
+ * ------------------------------------------------------------------------------------------- */
+
+#define VKQ_STATUS_LIST(X)                                                                    \
+    X(VKQ_OK, 0, "ok")                                                                        \
+    X(VKQ_ERR_INVALID_ARGUMENT, 1, "invalid argument")                                        \
+    X(VKQ_ERR_OUT_OF_HOST_MEMORY, 2, "out of host memory")                                    \
+    X(VKQ_ERR_OUT_OF_DEVICE_MEMORY, 3, "out of device memory")                                \
+    X(VKQ_ERR_NO_DEVICE, 4, "no usable Vulkan device")                                        \
+    X(VKQ_ERR_UNSUPPORTED, 5, "not supported by this device or build")                       \
+    X(VKQ_ERR_LIMIT, 6, "exceeds a device or format limit")                                   \
+    X(VKQ_ERR_VULKAN, 7, "Vulkan call failed")                                                \
+    X(VKQ_ERR_DEVICE_LOST, 8, "device lost")                                                  \
+    X(VKQ_ERR_IO, 9, "file input/output failed")                                              \
+    X(VKQ_ERR_BAD_FILE, 10, "malformed file")                                                 \
+    X(VKQ_ERR_NOT_FOUND, 11, "not found")                                                     \
+    X(VKQ_ERR_WRONG_TYPE, 12, "wrong type")                                                   \
+    X(VKQ_ERR_STATE, 13, "call made in the wrong state or order")
+
+typedef enum vkq_status {
+#define VKQ__STATUS_ENUM(name, value, text) name = value,
+    VKQ_STATUS_LIST(VKQ__STATUS_ENUM)
+#undef VKQ__STATUS_ENUM
+} vkq_status;
+
+/* A short English phrase for a status ("malformed file"); never NULL, also for unknown values. */
+VKQ_API const char *vkq_status_string(vkq_status status);
+
+/* Version of the library actually linked, as MAJOR*10000 + MINOR*100 + PATCH. */
+VKQ_API uint32_t vkq_version(void);
+
+/* ---------------------------------------------------------------------------------------------
+ * Logging
+ * ------------------------------------------------------------------------------------------- */
+
+typedef enum vkq_log_level {
+    VKQ_LOG_DEFAULT = 0, /* in a descriptor: VKQ_LOG_WARN */
+    VKQ_LOG_ERROR = 1,
+    VKQ_LOG_WARN = 2,
+    VKQ_LOG_INFO = 3,
+    VKQ_LOG_DEBUG = 4,
+} vkq_log_level;
+
+/* Receives one complete message (no trailing newline). Must be reentrant; see Threading. */
+typedef void (*vkq_log_fn)(vkq_log_level level, const char *message, void *user_data);
+
+/* ---------------------------------------------------------------------------------------------
+ * Context: a Vulkan instance, one device and its compute queue, memory and pipelines.
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct vkq_context vkq_context;
+
+typedef enum vkq_device_mode {
+    VKQ_DEVICE_MODE_DEFAULT = 0, /* open a Vulkan device; fail with VKQ_ERR_NO_DEVICE if none */
+    VKQ_DEVICE_MODE_NONE = 1,    /* no Vulkan at all: file, quantization and CPU work only */
+    VKQ_DEVICE_MODE_LIST = 2,    /* create the instance and list devices, open none (vkq info) */
+} vkq_device_mode;
+
+typedef struct vkq_context_desc {
+    vkq_device_mode mode;        /* default: open a device */
+    const char *device;          /* NULL: best (discrete > integrated > virtual > CPU, then the
+                                    larger device-local heap); "N": the device with index N;
+                                    otherwise the first whose name contains this text, ignoring
+                                    case */
+    int validation;              /* non-zero: enable VK_LAYER_KHRONOS_validation and count its
+                                    messages. Also enabled when the environment has
+                                    VKQ_VALIDATE=1. Default off. */
+    vkq_log_fn log;              /* NULL: nothing is ever printed */
+    void *log_user_data;
+    vkq_log_level log_level;     /* default: VKQ_LOG_WARN */
+    const char *pipeline_cache;  /* NULL: a file under $XDG_CACHE_HOME/vkq (or ~/.cache/vkq)
+                                    named after the device and driver; "": no persistent cache */
+    uint64_t max_storage_buffer_range; /* 0: the device's limit; smaller values force the
+                                          split paths (tests) */
+    uint64_t max_allocation_size;      /* 0: the device's limit; smaller values likewise */
+    uint32_t reserved[16];       /* must be zero */
+} vkq_context_desc;
+
+/* Creates a context. `desc` may be NULL (all defaults). On success *out is a new context. On
+ * failure *out is still set to a context that holds only the error message, so that
+ * vkq_context_last_error() can explain it; destroy it afterwards. *out is NULL only if not even
+ * that could be allocated (vkq_context_last_error(NULL) then says so). */
+VKQ_API vkq_status vkq_context_create(const vkq_context_desc *desc, vkq_context **out);
+
+/* Waits for the device to go idle, writes the pipeline cache, frees everything. NULL: no-op. */
+VKQ_API void vkq_context_destroy(vkq_context *ctx);
+
+/* The message of the last failure on this context ("" if none). Owned by the context, valid
+ * until the next call on it. For ctx == NULL: a fixed out-of-memory message. */
+VKQ_API const char *vkq_context_last_error(const vkq_context *ctx);
+
+/* Number of validation-layer errors and warnings seen since creation (0 when validation is off).
+ * Safe to call from any thread. */
+VKQ_API uint32_t vkq_context_validation_messages(const vkq_context *ctx);
+
+/* ---------------------------------------------------------------------------------------------
+ * Devices and their capabilities
+ * ------------------------------------------------------------------------------------------- */
+
+typedef enum vkq_device_type {
+    VKQ_DEVICE_TYPE_OTHER = 0,
+    VKQ_DEVICE_TYPE_DISCRETE = 1,
+    VKQ_DEVICE_TYPE_INTEGRATED = 2,
+    VKQ_DEVICE_TYPE_VIRTUAL = 3,
+    VKQ_DEVICE_TYPE_CPU = 4,
+} vkq_device_type;
+
+#define VKQ_MAX_HEAPS 8
+#define VKQ_MAX_COOPMAT_SHAPES 8
+
+typedef struct vkq_memory_heap {
+    uint64_t size;
+    int device_local;        /* VK_MEMORY_HEAP_DEVICE_LOCAL_BIT */
+    int host_visible;        /* some device-local type of this heap is also host-visible */
+} vkq_memory_heap;
+
+typedef struct vkq_coopmat_shape {
+    uint32_t m, n, k;
+    uint32_t a_type, c_type; /* VkComponentTypeKHR values */
+} vkq_coopmat_shape;
+
+/* What vkq knows of one physical device. Filled by vkq_context_device_info; plain data. */
+typedef struct vkq_device_info {
+    char name[256];
+    char driver_name[256];
+    char driver_info[256];
+    vkq_device_type type;
+    uint32_t vendor_id, device_id;
+    uint32_t api_version;        /* VK_MAKE_API_VERSION encoding */
+    uint32_t driver_version;     /* vendor-specific encoding */
+    uint32_t subgroup_size;      /* default subgroup size */
+    uint32_t subgroup_size_min, subgroup_size_max; /* with subgroup size control, else = size */
+    int subgroup_size_control;
+    uint32_t subgroup_ops;       /* VkSubgroupFeatureFlags in compute shaders */
+    uint32_t max_shared_memory;  /* maxComputeSharedMemorySize, bytes */
+    uint32_t max_workgroup_invocations;
+    uint32_t max_workgroup_size[3];
+    uint32_t max_workgroup_count[3];
+    uint64_t max_storage_buffer_range;
+    uint64_t max_allocation_size;
+    uint32_t max_allocation_count;
+    uint32_t min_storage_buffer_offset_alignment;
+    uint32_t max_push_constants;
+    uint32_t heap_count;
+    vkq_memory_heap heaps[VKQ_MAX_HEAPS];
+    int device_local_host_visible; /* some memory type is both: uploads need no staging copy */
+    int float16_arithmetic, int8_arithmetic;
+    int storage_16bit, storage_8bit;
+    int integer_dot_product;     /* VK_KHR_shader_integer_dot_product */
+    int integer_dot_4x8_packed_accelerated; /* signed 4x8 packed dot is hardware-accelerated */
+    int cooperative_matrix;      /* VK_KHR_cooperative_matrix */
+    uint32_t coopmat_shape_count;
+    vkq_coopmat_shape coopmat_shapes[VKQ_MAX_COOPMAT_SHAPES];
+    int timestamps;              /* compute queue supports timestamps */
+    float timestamp_period_ns;
+    uint32_t reserved[32];
+} vkq_device_info;
+
+/* Number of Vulkan devices the instance sees (0 in VKQ_DEVICE_MODE_NONE). */
+VKQ_API vkq_status vkq_context_device_count(vkq_context *ctx, uint32_t *count);
+
+/* Capabilities of device `index` (0 .. count-1). */
+VKQ_API vkq_status vkq_context_device_info(vkq_context *ctx, uint32_t index,
+                                           vkq_device_info *out);
+
+/* Index of the opened device, or -1 when none is open. */
+VKQ_API int vkq_context_device_index(const vkq_context *ctx);
+
+/* The device's read+write memory bandwidth, measured with vkq's copy kernel and GPU
+ * timestamps: bytes read plus bytes written per second, median of `repeats` runs after one
+ * warm-up. This is the speed limit of decoding. bytes: buffer size (0: 256 MiB, capped by the
+ * device's allocation limit); repeats: 0 means 10. */
+typedef struct vkq_bandwidth_result {
+    double gbps_median, gbps_min, gbps_max; /* 1e9 bytes/s */
+    uint64_t bytes;                           /* per copy: bytes read (= bytes written) */
+    uint32_t repeats;
+    uint32_t reserved[8];
+} vkq_bandwidth_result;
+
+VKQ_API vkq_status vkq_context_measure_bandwidth(vkq_context *ctx, uint64_t bytes,
+                                                 uint32_t repeats, vkq_bandwidth_result *out);
+
+/* ---------------------------------------------------------------------------------------------
+ * Tensor types (weight, activation and cache formats). Values are vkq's own, stable; GGUF's
+ * numeric ids are given by vkq_type_gguf_id. Zero is "none/default" as in every vkq enum.
+ * ------------------------------------------------------------------------------------------- */
+
+typedef enum vkq_type {
+    VKQ_TYPE_NONE = 0,
+    VKQ_TYPE_F32 = 1,
+    VKQ_TYPE_F16 = 2,
+    VKQ_TYPE_BF16 = 3,
+    VKQ_TYPE_Q4_0 = 4,
+    VKQ_TYPE_Q4_1 = 5,
+    VKQ_TYPE_Q5_0 = 6,
+    VKQ_TYPE_Q5_1 = 7,
+    VKQ_TYPE_Q8_0 = 8,
+    VKQ_TYPE_Q8_1 = 9,
+    VKQ_TYPE_Q2_K = 10,
+    VKQ_TYPE_Q3_K = 11,
+    VKQ_TYPE_Q4_K = 12,
+    VKQ_TYPE_Q5_K = 13,
+    VKQ_TYPE_Q6_K = 14,
+    VKQ_TYPE_IQ4_NL = 15,
+    VKQ_TYPE_IQ4_XS = 16,
+    VKQ_TYPE_COUNT
+} vkq_type;
+
+/* Lower-case name as GGUF tools spell it ("q4_k"); "none" for VKQ_TYPE_NONE or unknown. */
+VKQ_API const char *vkq_type_name(vkq_type type);
+/* VKQ_TYPE_NONE when no type has that name (case-insensitive). */
+VKQ_API vkq_type vkq_type_from_name(const char *name);
+/* The GGUF ggml_type id (Q4_0 -> 2), or UINT32_MAX for VKQ_TYPE_NONE/unknown. */
+VKQ_API uint32_t vkq_type_gguf_id(vkq_type type);
+/* VKQ_TYPE_NONE for an id vkq does not know. */
+VKQ_API vkq_type vkq_type_from_gguf_id(uint32_t gguf_id);
+/* Elements per block (1, 32 or 256) and bytes per block; 0 for unknown types. */
+VKQ_API uint32_t vkq_type_block_elements(vkq_type type);
+VKQ_API uint32_t vkq_type_block_bytes(vkq_type type);
+
+/* ---------------------------------------------------------------------------------------------
+ * GGUF files (reader). See the formats section of docs/ for what is validated.
+ * ------------------------------------------------------------------------------------------- */
+
+/* [gguf section — declarations below this line] */
+
+/* A GGUF file opened for reading: memory-mapped, every count, length, offset, shape and type
+ * checked when it is opened (a malformed or hostile file gives VKQ_ERR_BAD_FILE with a message
+ * naming the field, the byte offset and the values, never a crash). GGUF versions 2 and 3 are
+ * read; version 1 and big-endian files are refused.
+ *
+ * Immutable after open. Functions that cannot fail (counts, names, find) may be called from any
+ * number of threads at once. The getters that return vkq_status write nothing but their outputs
+ * when they succeed; when they fail they write the message into the context, so calls that may
+ * fail on one context must not run concurrently with each other or with other calls on that
+ * context. Strings and pointers returned belong to the vkq_gguf and stay valid until
+ * vkq_gguf_close. The context passed to vkq_gguf_open must outlive the vkq_gguf. */
+typedef struct vkq_gguf vkq_gguf;
+
+/* Metadata value types. vkq's own numbering (0 is NONE as in every vkq enum); the file's ids
+ * differ. */
+typedef enum vkq_gguf_value_type {
+    VKQ_GGUF_TYPE_NONE = 0, /* no such key / index out of range */
+    VKQ_GGUF_TYPE_U8 = 1,
+    VKQ_GGUF_TYPE_I8 = 2,
+    VKQ_GGUF_TYPE_U16 = 3,
+    VKQ_GGUF_TYPE_I16 = 4,
+    VKQ_GGUF_TYPE_U32 = 5,
+    VKQ_GGUF_TYPE_I32 = 6,
+    VKQ_GGUF_TYPE_U64 = 7,
+    VKQ_GGUF_TYPE_I64 = 8,
+    VKQ_GGUF_TYPE_F32 = 9,
+    VKQ_GGUF_TYPE_F64 = 10,
+    VKQ_GGUF_TYPE_BOOL = 11,
+    VKQ_GGUF_TYPE_STRING = 12,
+    VKQ_GGUF_TYPE_ARRAY = 13,
+    VKQ_GGUF_TYPE_COUNT
+} vkq_gguf_value_type;
+
+/* "u8", "i32", "f32", "bool", "string", "array", ...; "none" for NONE or unknown values. */
+VKQ_API const char *vkq_gguf_value_type_name(vkq_gguf_value_type type);
+
+/* Maps and validates the file at `path`. `ctx` (required) may be a VKQ_DEVICE_MODE_NONE
+ * context; failures are explained by vkq_context_last_error(ctx). On success *out is a new
+ * handle (close it with vkq_gguf_close); on failure *out is NULL. Errors: VKQ_ERR_NOT_FOUND (no
+ * such file), VKQ_ERR_IO, VKQ_ERR_BAD_FILE, VKQ_ERR_OUT_OF_HOST_MEMORY,
+ * VKQ_ERR_INVALID_ARGUMENT (NULL ctx, path or out). */
+VKQ_API vkq_status vkq_gguf_open(vkq_context *ctx, const char *path, vkq_gguf **out);
+
+/* Same for a file already in memory (an Android asset, a buffer). The bytes are not copied:
+ * they must stay valid and unchanged until vkq_gguf_close. */
+VKQ_API vkq_status vkq_gguf_open_memory(vkq_context *ctx, const void *data, size_t size,
+                                        vkq_gguf **out);
+
+/* Unmaps and frees. NULL: no-op. Invalidates every string and pointer obtained from it. */
+VKQ_API void vkq_gguf_close(vkq_gguf *gguf);
+
+/* The file's GGUF version (2 or 3). */
+VKQ_API uint32_t vkq_gguf_version(const vkq_gguf *gguf);
+/* Data alignment in bytes (general.alignment, default 32): a power of two. */
+VKQ_API uint32_t vkq_gguf_alignment(const vkq_gguf *gguf);
+/* Byte offset of the tensor data section in the file; size of the whole file. */
+VKQ_API uint64_t vkq_gguf_data_offset(const vkq_gguf *gguf);
+VKQ_API uint64_t vkq_gguf_file_size(const vkq_gguf *gguf);
+
+/* ---- metadata -------------------------------------------------------------------------------
+ * Keys are unique, non-empty UTF-8 without zero bytes. Index order is file order.
+ * Conversions: the integer getters accept a value of any integer type that fits the requested
+ * type exactly (a u8 read as u32, an i32 of 5 read as u64); floats, bools and strings are not
+ * converted to integers. The float getters accept f32 and f64 (f64 read as f32 rounds). A
+ * value that does not fit, or a value of another kind, is VKQ_ERR_WRONG_TYPE with a message
+ * naming the key, its type and the requested type; a missing key is VKQ_ERR_NOT_FOUND. */
+
+VKQ_API uint64_t vkq_gguf_key_count(const vkq_gguf *gguf);
+/* Name of key `index`, or NULL when index >= count. Never fails, writes nothing. */
+VKQ_API const char *vkq_gguf_key_name(const vkq_gguf *gguf, uint64_t index);
+/* Type of key `index` (VKQ_GGUF_TYPE_NONE when out of range). Never fails, writes nothing. */
+VKQ_API vkq_gguf_value_type vkq_gguf_key_type(const vkq_gguf *gguf, uint64_t index);
+/* Index of `key`, or -1 when absent (no message is written). */
+VKQ_API int64_t vkq_gguf_find_key(const vkq_gguf *gguf, const char *key);
+
+VKQ_API vkq_status vkq_gguf_get_u32(const vkq_gguf *gguf, const char *key, uint32_t *out);
+VKQ_API vkq_status vkq_gguf_get_i32(const vkq_gguf *gguf, const char *key, int32_t *out);
+VKQ_API vkq_status vkq_gguf_get_u64(const vkq_gguf *gguf, const char *key, uint64_t *out);
+VKQ_API vkq_status vkq_gguf_get_i64(const vkq_gguf *gguf, const char *key, int64_t *out);
+VKQ_API vkq_status vkq_gguf_get_f32(const vkq_gguf *gguf, const char *key, float *out);
+VKQ_API vkq_status vkq_gguf_get_f64(const vkq_gguf *gguf, const char *key, double *out);
+/* *out is 1 for true, 0 for false. Only a bool value is accepted. */
+VKQ_API vkq_status vkq_gguf_get_bool(const vkq_gguf *gguf, const char *key, int *out);
+/* *out: NUL-terminated copy owned by the gguf. The string may itself contain zero bytes; *len
+ * (may be NULL) is its full length in bytes. Strings are returned as stored (not checked for
+ * UTF-8). */
+VKQ_API vkq_status vkq_gguf_get_string(const vkq_gguf *gguf, const char *key, const char **out,
+                                       uint64_t *len);
+
+/* Element type and length of an array value. Either output may be NULL. A non-array value is
+ * VKQ_ERR_WRONG_TYPE. Arrays of arrays are refused when the file is opened. */
+VKQ_API vkq_status vkq_gguf_get_array_info(const vkq_gguf *gguf, const char *key,
+                                           vkq_gguf_value_type *elem_type, uint64_t *count);
+/* Copy elements [first, first + count) of an array, converted as the scalar getters do (an
+ * element that does not fit fails the call; *out may then be partly written).
+ * first + count > length is VKQ_ERR_INVALID_ARGUMENT. count 0 is allowed (out may be NULL). */
+VKQ_API vkq_status vkq_gguf_get_array_u32(const vkq_gguf *gguf, const char *key, uint64_t first,
+                                          uint64_t count, uint32_t *out);
+VKQ_API vkq_status vkq_gguf_get_array_i32(const vkq_gguf *gguf, const char *key, uint64_t first,
+                                          uint64_t count, int32_t *out);
+VKQ_API vkq_status vkq_gguf_get_array_u64(const vkq_gguf *gguf, const char *key, uint64_t first,
+                                          uint64_t count, uint64_t *out);
+VKQ_API vkq_status vkq_gguf_get_array_i64(const vkq_gguf *gguf, const char *key, uint64_t first,
+                                          uint64_t count, int64_t *out);
+VKQ_API vkq_status vkq_gguf_get_array_f32(const vkq_gguf *gguf, const char *key, uint64_t first,
+                                          uint64_t count, float *out);
+VKQ_API vkq_status vkq_gguf_get_array_f64(const vkq_gguf *gguf, const char *key, uint64_t first,
+                                          uint64_t count, double *out);
+VKQ_API vkq_status vkq_gguf_get_array_bool(const vkq_gguf *gguf, const char *key,
+                                           uint64_t first, uint64_t count, int *out);
+/* Element `index` of an array of strings, as vkq_gguf_get_string returns strings. */
+VKQ_API vkq_status vkq_gguf_get_array_string(const vkq_gguf *gguf, const char *key,
+                                             uint64_t index, const char **out, uint64_t *len);
+
+/* ---- tensors --------------------------------------------------------------------------------
+ * Shapes follow GGUF: ne[0] is the row length (the input dimension of a weight matrix), so
+ * blk.0.attn_q.weight is {n_embd, n_embd} and token_embd.weight is {n_embd, n_vocab}. Each
+ * tensor's data is `bytes` bytes in the map, aligned to vkq_gguf_alignment() within the file;
+ * tensors do not overlap. Names are unique, non-empty UTF-8 of at most 64 bytes. */
+
+typedef struct vkq_gguf_tensor_info {
+    const char *name;      /* owned by the gguf */
+    uint32_t n_dims;       /* 1..4 */
+    uint64_t ne[4];        /* elements per dimension; dimensions past n_dims are 1 */
+    vkq_type type;
+    uint64_t elements;     /* product of ne */
+    uint64_t bytes;        /* size of the data */
+    uint64_t offset;       /* from the start of the data section */
+    uint64_t file_offset;  /* from the start of the file */
+    const void *data;      /* into the map; valid until vkq_gguf_close; read-only */
+    uint32_t reserved[8];
+} vkq_gguf_tensor_info;
+
+VKQ_API uint64_t vkq_gguf_tensor_count(const vkq_gguf *gguf);
+/* Info of tensor `index` (file order). VKQ_ERR_INVALID_ARGUMENT when index >= count. */
+VKQ_API vkq_status vkq_gguf_tensor(const vkq_gguf *gguf, uint64_t index,
+                                   vkq_gguf_tensor_info *out);
+/* Index of the tensor named `name`, or -1 (no message is written). */
+VKQ_API int64_t vkq_gguf_find_tensor(const vkq_gguf *gguf, const char *name);
+/* Info of the tensor named `name`; VKQ_ERR_NOT_FOUND (with the name in the message) if none. */
+VKQ_API vkq_status vkq_gguf_tensor_by_name(const vkq_gguf *gguf, const char *name,
+                                           vkq_gguf_tensor_info *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VKQ_H */

@@ -1,0 +1,1 @@
+list(APPEND VKQ_SOURCES base/status.c base/env.c base/file.c)

@@ -1,0 +1,1 @@
+list(APPEND VKQ_SOURCES ops/stream.c ops/bandwidth.c)
