@@ -18,7 +18,8 @@ struct vkq__recording {
     uint32_t n_pools, cur_pool;
     VkQueryPool queries;
     uint32_t max_timestamps;
-    bool recording, recorded;
+    bool recording, recorded, begun;
+    bool in_flight; /* submitted and not yet waited for: the fence will signal */
     vkq_status error;
 };
 
@@ -74,8 +75,8 @@ void vkq__recording_destroy(vkq__recording *rec) {
     if (!rec) return;
     VkDevice dev = rec->ctx->device;
     if (rec->fence) {
-        /* Never free what the GPU may still be using. */
-        vkWaitForFences(dev, 1, &rec->fence, VK_TRUE, FENCE_TIMEOUT_NS);
+        /* Never free what the GPU may still be using; an unsubmitted fence never signals. */
+        if (rec->in_flight) vkWaitForFences(dev, 1, &rec->fence, VK_TRUE, FENCE_TIMEOUT_NS);
         vkDestroyFence(dev, rec->fence, NULL);
     }
     for (uint32_t i = 0; i < rec->n_pools; i++) vkDestroyDescriptorPool(dev, rec->pools[i], NULL);
@@ -98,6 +99,7 @@ vkq_status vkq__recording_begin(vkq__recording *rec) {
     if (rec->queries) vkCmdResetQueryPool(rec->cmd, rec->queries, 0, rec->max_timestamps);
     rec->recording = true;
     rec->recorded = false;
+    rec->begun = true;
     return VKQ_OK;
 }
 
@@ -192,6 +194,9 @@ void vkq__recording_timestamp(vkq__recording *rec, uint32_t index) {
 vkq_status vkq__recording_submit_wait(vkq__recording *rec) {
     vkq_context *ctx = rec->ctx;
     if (rec->error) return rec->error;
+    if (!rec->begun) {
+        return vkq__fail(&ctx->diag, VKQ_ERR_STATE, "submit: nothing was recorded (call begin first)");
+    }
     if (rec->recording) {
         VKQ__VK(ctx, vkEndCommandBuffer(rec->cmd), "recording");
         rec->recording = false;
@@ -200,7 +205,9 @@ vkq_status vkq__recording_submit_wait(vkq__recording *rec) {
     VkSubmitInfo info = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1,
                          .pCommandBuffers = &rec->cmd};
     VKQ__VK(ctx, vkQueueSubmit(ctx->queue, 1, &info, rec->fence), "submit");
+    rec->in_flight = true;
     VkResult r = vkWaitForFences(ctx->device, 1, &rec->fence, VK_TRUE, FENCE_TIMEOUT_NS);
+    if (r == VK_SUCCESS) rec->in_flight = false;
     if (r == VK_TIMEOUT) {
         return vkq__fail(&ctx->diag, VKQ_ERR_DEVICE_LOST,
                          "submit: the device did not finish within %llu s",
