@@ -279,8 +279,138 @@ VKQ_API uint32_t vkq_type_block_elements(vkq_type type);
 VKQ_API uint32_t vkq_type_block_bytes(vkq_type type);
 
 /* ---------------------------------------------------------------------------------------------
+ * Quantization and dequantization of plain arrays (CPU reference). Decoding is bit-exact with
+ * the GGUF block definitions. These need no context: they cannot fail except on bad
+ * arguments, so the status is the whole report. They keep no state and may be called from any
+ * thread at once.
+ * ------------------------------------------------------------------------------------------- */
+
+/* Dequantizes n elements of `type` from src (n / vkq_type_block_elements(type) packed blocks,
+ * vkq_type_block_bytes(type) bytes each, no alignment needed) into dst (n floats).
+ * VKQ_ERR_INVALID_ARGUMENT if src or dst is NULL, type is not a known type, or n is not a
+ * multiple of the type's block size; nothing is written then. n == 0 succeeds and writes
+ * nothing. Any bytes decode without error (a half that is NaN or infinite decodes as such). */
+VKQ_API vkq_status vkq_dequantize(vkq_type type, const void *src, float *dst, uint64_t n);
+
+/* Quantizes n floats from src into n / vkq_type_block_elements(type) blocks of `type` at dst
+ * and sets *bytes_written to their size (n / block_elements * block_bytes). Scales are chosen
+ * by a weighted least-squares search that is never worse than the closed-form (min/max)
+ * choice. importance: NULL for plain squared error, or n non-negative weights, element j's
+ * squared error counting importance[j] times (an importance matrix gives the mean of x^2 per
+ * input column; pass that column's value for every element of the column). Q8_1 is accepted
+ * (an activation format). For F32/F16/BF16 this is a conversion with round-to-nearest-even.
+ * VKQ_ERR_INVALID_ARGUMENT if src, dst or bytes_written is NULL, type is unknown, or n is not a
+ * multiple of the block size; then nothing is written to dst and *bytes_written (when not
+ * NULL) is 0. src should be finite: NaN or infinite inputs give valid blocks with unspecified
+ * values. */
+VKQ_API vkq_status vkq_quantize(vkq_type type, const float *src, void *dst, uint64_t n,
+                                const float *importance /* n or NULL */, size_t *bytes_written);
+
+/* ---------------------------------------------------------------------------------------------
  * GGUF files (reader). See the formats section of docs/ for what is validated.
  * ------------------------------------------------------------------------------------------- */
+
+/* ---------------------------------------------------------------------------------------------
+ * Models: a GGUF file of the llama family (llama, mistral, qwen2 and the models built on them),
+ * its weights uploaded once to the context's device. Immutable after loading, so one model can
+ * serve several sessions; the model must outlive its sessions and its context must outlive it.
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct vkq_model vkq_model;
+
+/* Called during loading with the fraction done (0..1). Return non-zero to cancel the load
+ * (vkq_model_load then returns VKQ_ERR_STATE, "cancelled"). */
+typedef int (*vkq_progress_fn)(float fraction, void *user_data);
+
+typedef struct vkq_model_desc {
+    const char *path;             /* GGUF file; required */
+    vkq_progress_fn progress;     /* NULL: no progress reports */
+    void *progress_user_data;
+    uint32_t reserved[16];        /* must be zero */
+} vkq_model_desc;
+
+typedef enum vkq_rope_type {
+    VKQ_ROPE_DEFAULT = 0,         /* from the architecture */
+    VKQ_ROPE_NORMAL = 1,          /* pairs (2i, 2i+1): llama, mistral */
+    VKQ_ROPE_NEOX = 2,            /* pairs (i, i + n_rot/2): qwen2 */
+} vkq_rope_type;
+
+typedef struct vkq_model_info {
+    char architecture[32];        /* general.architecture: "llama", "qwen2", ... */
+    char name[128];               /* general.name, or "" */
+    uint32_t n_vocab, n_ctx_train, n_embd, n_layer, n_head, n_head_kv, head_dim, n_ff, n_rot;
+    float rope_freq_base, rope_freq_scale, norm_eps;
+    vkq_rope_type rope_type;
+    int tied_output;              /* the output projection reuses token_embd */
+    int has_qkv_bias;
+    uint64_t n_params;            /* weights, elements */
+    uint64_t weight_bytes;        /* bytes of all weights as stored (= read per decoded token,
+                                     except the embedding table, of which one row is read) */
+    vkq_type dominant_type;       /* the type holding most of the weight bytes */
+    uint32_t bos, eos;            /* token ids; UINT32_MAX when the file has none */
+    uint32_t reserved[16];
+} vkq_model_info;
+
+/* Loads and validates the file, uploads its weights. Refuses, with a message naming the
+ * architecture, tensor or type: unsupported architectures, missing or mis-shaped tensors,
+ * tensor types the device cannot multiply. Errors go to vkq_context_last_error(ctx). */
+VKQ_API vkq_status vkq_model_load(vkq_context *ctx, const vkq_model_desc *desc, vkq_model **out);
+/* NULL: no-op. All sessions of the model must be destroyed first. */
+VKQ_API void vkq_model_destroy(vkq_model *model);
+VKQ_API vkq_status vkq_model_info_get(const vkq_model *model, vkq_model_info *out);
+/* The GGUF file the model came from (metadata, tensors); owned by the model. */
+VKQ_API const struct vkq_gguf *vkq_model_gguf(const vkq_model *model);
+
+/* ---------------------------------------------------------------------------------------------
+ * Sessions: one sequence being evaluated — its KV cache, activations and recorded commands.
+ * Used by one thread at a time. Several sessions may share a model.
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct vkq_session vkq_session;
+
+typedef struct vkq_session_desc {
+    uint32_t n_ctx;               /* tokens the KV cache holds; 0: min(training context, 4096) */
+    uint32_t n_batch;             /* most tokens per prefill submission; 0: 256 */
+    vkq_type kv_type;             /* VKQ_TYPE_NONE (default) = F16; also Q8_0, Q4_0 */
+    uint32_t reserved[16];        /* must be zero */
+} vkq_session_desc;
+
+VKQ_API vkq_status vkq_session_create(vkq_model *model, const vkq_session_desc *desc,
+                                      vkq_session **out);
+VKQ_API void vkq_session_destroy(vkq_session *session);
+/* Forgets every evaluated token (position 0, cache emptied). */
+VKQ_API vkq_status vkq_session_reset(vkq_session *session);
+/* Tokens evaluated so far (the position of the next one). */
+VKQ_API uint32_t vkq_session_position(const vkq_session *session);
+VKQ_API uint32_t vkq_session_context_size(const vkq_session *session);
+
+/* Evaluates `n` tokens at the current position (prefill in batches of n_batch; a single token
+ * replays the recorded decode step). Afterwards the logits of the last token are available
+ * through vkq_session_logits and vkq_session_sample. If `all_logits` is non-NULL it receives
+ * n × n_vocab floats, the logits after every token (for perplexity). Running past n_ctx is
+ * VKQ_ERR_LIMIT and evaluates nothing. A token id >= n_vocab is VKQ_ERR_INVALID_ARGUMENT. */
+VKQ_API vkq_status vkq_session_eval(vkq_session *session, const int32_t *tokens, uint32_t n,
+                                    float *all_logits);
+/* Copies the last token's n_vocab logits. VKQ_ERR_STATE before any eval. */
+VKQ_API vkq_status vkq_session_logits(vkq_session *session, float *logits);
+
+typedef struct vkq_sampler_desc {
+    float temperature;            /* 0: greedy (argmax, computed on the GPU) */
+    uint32_t top_k;               /* 0: off */
+    float top_p;                  /* 0 or >= 1: off */
+    float min_p;                  /* 0: off */
+    float repeat_penalty;         /* 0 or 1: off */
+    uint32_t repeat_last_n;       /* tokens the penalty looks back over; 0: 64 */
+    uint64_t seed;                /* 0: 1. The same seed and inputs give the same tokens */
+    uint32_t reserved[8];
+} vkq_sampler_desc;
+
+/* Chooses the next token from the last logits. `recent`/`n_recent` are the tokens the
+ * repetition penalty sees (may be NULL/0). Deterministic for a seed: the session keeps the
+ * random state, vkq_session_reset does not reset it (vkq_session_seed does). */
+VKQ_API vkq_status vkq_session_sample(vkq_session *session, const vkq_sampler_desc *sampler,
+                                      const int32_t *recent, uint32_t n_recent, int32_t *token);
+VKQ_API void vkq_session_seed(vkq_session *session, uint64_t seed);
 
 /* [gguf section — declarations below this line] */
 
@@ -294,7 +424,10 @@ VKQ_API uint32_t vkq_type_block_bytes(vkq_type type);
  * when they succeed; when they fail they write the message into the context, so calls that may
  * fail on one context must not run concurrently with each other or with other calls on that
  * context. Strings and pointers returned belong to the vkq_gguf and stay valid until
- * vkq_gguf_close. The context passed to vkq_gguf_open must outlive the vkq_gguf. */
+ * vkq_gguf_close. The context passed to vkq_gguf_open must outlive the vkq_gguf.
+ * A NULL vkq_gguf is accepted everywhere: counts and sizes are 0, names NULL, finds -1, and
+ * status-returning calls give VKQ_ERR_INVALID_ARGUMENT without a message (there is no
+ * context to keep one). */
 typedef struct vkq_gguf vkq_gguf;
 
 /* Metadata value types. vkq's own numbering (0 is NONE as in every vkq enum); the file's ids

@@ -1,0 +1,1 @@
+list(APPEND VKQ_SOURCES analysis/metrics.c)
