@@ -17,6 +17,7 @@ typedef struct cli_command {
 int cmd_info(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 /* [more subcommand declarations below this line] */
+int cmd_inspect(int argc, char **argv);
 
 /* True when argv[i] is -h or --help anywhere. */
 bool cli_wants_help(int argc, char **argv);

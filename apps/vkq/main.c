@@ -7,6 +7,7 @@ static const cli_command commands[] = {
     {"info", "list Vulkan devices and their capabilities", cmd_info},
     {"bench", "measure the device: memory bandwidth, kernels", cmd_bench},
     /* [more subcommands below this line] */
+    {"inspect", "print a GGUF file's metadata and tensor table", cmd_inspect},
 };
 
 static void usage(FILE *f) {
