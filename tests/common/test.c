@@ -1,5 +1,6 @@
 #include "common/test.h"
 
+#include <dlfcn.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +18,19 @@ static uint64_t splitmix(uint64_t *x) {
     return z ^ (z >> 31);
 }
 
+/* Under the sanitizers, the Vulkan loader's dlclose of the driver and of the validation layer
+ * would leave LeakSanitizer with "<unknown module>" frames that no suppression can name. Pinning
+ * them (RTLD_NODELETE) keeps their symbols for the report, and tests/lsan.supp explains each. */
+static void pin_vulkan_modules(void) {
+#ifdef VKQ_TEST_SANITIZE
+    static const char *const modules[] = {"libvulkan_lvp.so", "libVkLayer_khronos_validation.so", "libvulkan.so.1"};
+    for (size_t i = 0; i < sizeof modules / sizeof modules[0]; i++) dlopen(modules[i], RTLD_NOW | RTLD_NODELETE);
+#endif
+}
+
 void test_init(const char *name) {
     test_name = name;
+    pin_vulkan_modules();
     const char *env = getenv("VKQ_TEST_SEED");
     if (env && *env) {
         vkq_test_seed = strtoull(env, NULL, 10);

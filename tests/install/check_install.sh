@@ -16,6 +16,11 @@ if [ -n "$bad$internal" ]; then
   echo "unexpected exported symbols:"; echo "$bad"; echo "$internal"; exit 1
 fi
 
+# A sanitizer build's library needs the ASan runtime loaded first in a plain consumer.
+if ldd "$lib" | grep -q libasan; then
+  export LD_PRELOAD="$(cc -print-file-name=libasan.so)" ASAN_OPTIONS=detect_leaks=0
+fi
+
 # find_package(vkq)
 cmake -S "$consumer" -B "$prefix/consumer-cmake" -DCMAKE_PREFIX_PATH="$prefix/usr" >/dev/null
 cmake --build "$prefix/consumer-cmake" >/dev/null
