@@ -358,6 +358,9 @@ VKQ_API vkq_status vkq_model_load(vkq_context *ctx, const vkq_model_desc *desc, 
 /* NULL: no-op. All sessions of the model must be destroyed first. */
 VKQ_API void vkq_model_destroy(vkq_model *model);
 VKQ_API vkq_status vkq_model_info_get(const vkq_model *model, vkq_model_info *out);
+/* The model's tokenizer (see the Tokenizer section), owned by the model; NULL when the file
+ * has no vocabulary (such a model is evaluated from token ids). */
+VKQ_API const struct vkq_tokenizer *vkq_model_tokenizer(const vkq_model *model);
 /* The GGUF file the model came from (metadata, tensors); owned by the model. */
 VKQ_API const struct vkq_gguf *vkq_model_gguf(const vkq_model *model);
 
@@ -380,6 +383,9 @@ VKQ_API vkq_status vkq_session_create(vkq_model *model, const vkq_session_desc *
 VKQ_API void vkq_session_destroy(vkq_session *session);
 /* Forgets every evaluated token (position 0, cache emptied). */
 VKQ_API vkq_status vkq_session_reset(vkq_session *session);
+/* Forgets the tokens from `position` on (position <= the current one): the next eval continues
+ * there. Cheap: the cache rows past the position are simply never read. */
+VKQ_API vkq_status vkq_session_rewind(vkq_session *session, uint32_t position);
 /* Tokens evaluated so far (the position of the next one). */
 VKQ_API uint32_t vkq_session_position(const vkq_session *session);
 VKQ_API uint32_t vkq_session_context_size(const vkq_session *session);
@@ -411,6 +417,186 @@ typedef struct vkq_sampler_desc {
 VKQ_API vkq_status vkq_session_sample(vkq_session *session, const vkq_sampler_desc *sampler,
                                       const int32_t *recent, uint32_t n_recent, int32_t *token);
 VKQ_API void vkq_session_seed(vkq_session *session, uint64_t seed);
+
+/* ---------------------------------------------------------------------------------------------
+ * Kernel benchmarks: one weight-product kernel timed with GPU timestamps on random data of a
+ * chosen format and shape (what `vkq bench kernels` prints). For tuning and for performance
+ * reports; running models does not need it.
+ * ------------------------------------------------------------------------------------------- */
+
+typedef enum vkq_kernel {
+    VKQ_KERNEL_DEFAULT = 0,   /* the product vkq would use: matvec for n <= 8, matmul beyond */
+    VKQ_KERNEL_MATVEC = 1,    /* matrix-vector (decode), in passes of up to 8 vectors */
+    VKQ_KERNEL_MATMUL = 2,    /* tiled matrix-matrix (prefill) */
+    VKQ_KERNEL_GET_ROWS = 3,  /* gather of n rows of the m x k table (token embeddings) */
+} vkq_kernel;
+
+typedef struct vkq_kernel_bench_desc {
+    vkq_kernel kernel;           /* default: see VKQ_KERNEL_DEFAULT */
+    vkq_type type;               /* weight format; required */
+    uint32_t m, k;               /* W: m rows of k elements; required, k a whole number of
+                                    blocks (a multiple of 8 for F32/F16/BF16) */
+    uint32_t n;                  /* vectors (rows gathered for GET_ROWS); 0: 1 */
+    uint32_t repeats;            /* timed runs; 0: 10. The median is reported */
+    uint32_t warmup;             /* untimed runs before them; 0: 1 */
+    /* Tuning overrides; 0 is the library's choice for the device. Bad values give
+     * VKQ_ERR_INVALID_ARGUMENT or VKQ_ERR_LIMIT with the device's limits in the message. */
+    uint32_t workgroup_size;     /* matvec: a power of two */
+    uint32_t rows_per_workgroup; /* matvec: 1..8 */
+    uint32_t tile_m, tile_n;     /* matmul: multiples of 4 */
+    int no_subgroup;             /* matvec: non-zero reduces in shared memory even where the
+                                    device has subgroup arithmetic */
+    uint32_t reserved[16];       /* must be zero */
+} vkq_kernel_bench_desc;
+
+typedef struct vkq_kernel_bench_result {
+    double seconds_median, seconds_min, seconds_max; /* one run: the kernel's dispatches */
+    uint64_t weight_bytes;       /* bytes of W read per run (of the gathered rows for GET_ROWS) */
+    double gbps;                 /* weight_bytes / seconds_median, in 1e9 B/s */
+    double gflops;               /* 2 m k n / seconds_median, in 1e9 FLOP/s (0 for GET_ROWS) */
+    char variant[96];            /* shader and configuration, e.g. "matvec_q4_0_sg wg 64 rows 2" */
+    uint32_t reserved[16];
+} vkq_kernel_bench_result;
+
+/* Allocates W (random values quantized to `type`), X and Y on the context's device, records the
+ * kernel once between two timestamps, runs it desc->warmup + desc->repeats times and frees
+ * everything. Each run reads W from device memory once (no repetition inside a run, so a W
+ * smaller than the GPU's caches may be served partly from cache). *out is zeroed first.
+ * VKQ_ERR_INVALID_ARGUMENT for a NULL argument, a bad shape or a non-zero reserved field;
+ * VKQ_ERR_UNSUPPORTED when the device has no timestamps or the format no product kernel;
+ * VKQ_ERR_STATE for a context without a device; memory errors as they come. */
+VKQ_API vkq_status vkq_context_bench_kernel(vkq_context *ctx, const vkq_kernel_bench_desc *desc,
+                                            vkq_kernel_bench_result *out);
+
+/* ---------------------------------------------------------------------------------------------
+ * Tokenizer: text to token ids and back, and chat prompts, built from a GGUF file's tokenizer.*
+ * keys. Two vocabulary kinds: byte-level BPE ("gpt2": SmolLM2, Qwen2, Llama 3) and
+ * SentencePiece ("llama": LLaMA 2, Mistral). Token ids are int32_t, as in the session API.
+ *
+ * Text in is any bytes: what is not valid UTF-8 is read as U+FFFD, one per maximal ill-formed
+ * subsequence (as Python's bytes.decode(errors="replace") does). Text out is always valid UTF-8.
+ *
+ * Threading: a vkq_tokenizer is immutable; every vkq_tokenizer_* call on it may run on any
+ * number of threads at once. Only vkq_tokenizer_load writes a message (into its context); the
+ * others report through their status alone: VKQ_ERR_INVALID_ARGUMENT (NULL pointers, ids out of
+ * range), VKQ_ERR_LIMIT (the output buffer is too small: *length or *n_tokens then holds the
+ * size needed, so call again with that much), VKQ_ERR_OUT_OF_HOST_MEMORY. A vkq_detokenizer
+ * is one stream of tokens, used by one thread at a time.
+ * ------------------------------------------------------------------------------------------- */
+
+struct vkq_gguf;
+typedef struct vkq_tokenizer vkq_tokenizer;
+
+/* Builds the tokenizer described by an open GGUF file. Everything is copied: the file may be
+ * closed afterwards. Errors (message in vkq_context_last_error(ctx)): VKQ_ERR_NOT_FOUND (the
+ * file has no tokenizer), VKQ_ERR_UNSUPPORTED (tokenizer.ggml.model other than "gpt2" and
+ * "llama"), VKQ_ERR_BAD_FILE / VKQ_ERR_WRONG_TYPE (inconsistent keys),
+ * VKQ_ERR_OUT_OF_HOST_MEMORY, VKQ_ERR_INVALID_ARGUMENT (NULL ctx, gguf or out). A pre-tokenizer
+ * (tokenizer.ggml.pre) or chat template vkq does not know is not an error: the tokenizer falls
+ * back (gpt2 splitting; ChatML) and logs a warning. */
+VKQ_API vkq_status vkq_tokenizer_load(vkq_context *ctx, const struct vkq_gguf *gguf,
+                                      vkq_tokenizer **out);
+/* NULL: no-op. Detokenizers created from it must be destroyed first. */
+VKQ_API void vkq_tokenizer_destroy(vkq_tokenizer *tok);
+
+/* Number of tokens (0 for NULL). */
+VKQ_API uint32_t vkq_tokenizer_vocab_size(const vkq_tokenizer *tok);
+
+typedef enum vkq_special_token {
+    VKQ_SPECIAL_NONE = 0,
+    VKQ_SPECIAL_BOS = 1, /* beginning of sequence */
+    VKQ_SPECIAL_EOS = 2, /* end of sequence */
+    VKQ_SPECIAL_UNK = 3, /* unknown */
+    VKQ_SPECIAL_PAD = 4, /* padding */
+    VKQ_SPECIAL_EOT = 5, /* end of turn, where the file names one (tokenizer.ggml.eot_token_id) */
+} vkq_special_token;
+
+/* The id of a special token, or -1 when the vocabulary has none. */
+VKQ_API int32_t vkq_tokenizer_special(const vkq_tokenizer *tok, vkq_special_token which);
+/* Non-zero for the tokens at which generation should stop: EOS, end of turn, and control tokens
+ * spelled like the usual end-of-turn markers (<|im_end|>, <|eot_id|>, <|endoftext|>, ...). */
+VKQ_API int vkq_tokenizer_is_end_of_turn(const vkq_tokenizer *tok, int32_t token);
+/* The token's spelling as the vocabulary stores it ("Ġthe", "▁the", "<|im_end|>"), owned by
+ * tok; NULL for an id out of range. For display and debugging: text comes from decoding. */
+VKQ_API const char *vkq_tokenizer_token_text(const vkq_tokenizer *tok, int32_t token);
+
+#define VKQ_TOKENIZE_ADD_SPECIAL (1u << 0)   /* BOS (and EOS) as the model's file asks for them
+                                                (tokenizer.ggml.add_bos_token, add_eos_token) */
+#define VKQ_TOKENIZE_PARSE_SPECIAL (1u << 1) /* control tokens written in the text, such as
+                                                "<|im_start|>", become those tokens; without
+                                                it they are tokenized as plain text */
+
+/* Tokenizes `length` bytes of text (text may be NULL when length is 0). Writes at most
+ * `capacity` ids (tokens may be NULL when capacity is 0) and sets *n_tokens to the number the
+ * whole text needs; VKQ_ERR_LIMIT when that is more than capacity. To tokenize a chat, format it
+ * with vkq_tokenizer_format_chat and pass both flags. */
+VKQ_API vkq_status vkq_tokenizer_encode(const vkq_tokenizer *tok, const char *text,
+                                        size_t length, uint32_t flags, int32_t *tokens,
+                                        size_t capacity, size_t *n_tokens);
+
+#define VKQ_DECODE_SPECIAL (1u << 0)    /* control tokens come out as their spelling
+                                           ("<|im_end|>"); by default as nothing */
+#define VKQ_DECODE_TEXT_START (1u << 1) /* detokenizer: the first token begins a text, so the
+                                           space SentencePiece put in front of it is dropped
+                                           (vkq_tokenizer_decode always does this) */
+
+/* The text of n tokens, NUL-terminated. *length (without the terminator) is set in any case;
+ * VKQ_ERR_LIMIT when capacity < *length + 1. Invalid UTF-8 that the tokens spell comes out as
+ * U+FFFD. */
+VKQ_API vkq_status vkq_tokenizer_decode(const vkq_tokenizer *tok, const int32_t *tokens,
+                                        size_t n, uint32_t flags, char *text, size_t capacity,
+                                        size_t *length);
+
+/* Streaming decoder for generated tokens: each push returns only complete UTF-8 characters,
+ * holding back the bytes of a character that the next token will finish (byte tokens, emoji
+ * split across tokens). Bytes that cannot become a character come out as U+FFFD. */
+typedef struct vkq_detokenizer vkq_detokenizer;
+
+/* flags: VKQ_DECODE_*. The tokenizer must outlive the detokenizer. */
+VKQ_API vkq_status vkq_detokenizer_create(const vkq_tokenizer *tok, uint32_t flags,
+                                          vkq_detokenizer **out);
+/* NULL: no-op. */
+VKQ_API void vkq_detokenizer_destroy(vkq_detokenizer *dt);
+/* Decodes one token into text (not NUL-terminated): *length bytes, possibly 0. A capacity of
+ * 3 * (spelling length + 8) bytes always suffices. VKQ_ERR_LIMIT leaves the stream unchanged. */
+VKQ_API vkq_status vkq_detokenizer_push(vkq_detokenizer *dt, int32_t token, char *text,
+                                        size_t capacity, size_t *length);
+/* Ends the stream: held bytes of an unfinished character come out as U+FFFD (up to 3 bytes).
+ * The detokenizer then starts a new stream, as if just created. */
+VKQ_API vkq_status vkq_detokenizer_flush(vkq_detokenizer *dt, char *text, size_t capacity,
+                                         size_t *length);
+
+/* Chat prompts. vkq does not run Jinja: the model's template (tokenizer.chat_template) is
+ * recognized as one of these families and formatted as that family's template renders it. */
+typedef enum vkq_chat_template {
+    VKQ_CHAT_TEMPLATE_NONE = 0,
+    VKQ_CHAT_TEMPLATE_CHATML = 1,  /* <|im_start|>role\ncontent<|im_end|>\n: SmolLM2, Qwen; a
+                                      default system turn in the template is kept */
+    VKQ_CHAT_TEMPLATE_LLAMA2 = 2,  /* [INST] <<SYS>>\nsystem\n<</SYS>>\n\nuser [/INST] reply */
+    VKQ_CHAT_TEMPLATE_LLAMA3 = 3,  /* <|start_header_id|>role<|end_header_id|>\n\n...<|eot_id|> */
+    VKQ_CHAT_TEMPLATE_MISTRAL = 4, /* [INST] user [/INST]reply</s>; a system message goes in
+                                      front of the next user message, then a blank line */
+} vkq_chat_template;
+
+typedef struct vkq_chat_message {
+    const char *role;    /* "system", "user", "assistant" (others: as the family allows) */
+    const char *content; /* NUL-terminated UTF-8 */
+} vkq_chat_message;
+
+/* The family the model's template was recognized as. *is_fallback (may be NULL) is set non-zero
+ * when the file has no template or one vkq does not recognize: ChatML is used then, which the
+ * model may not have been trained on. */
+VKQ_API vkq_chat_template vkq_tokenizer_chat_template(const vkq_tokenizer *tok,
+                                                      int *is_fallback);
+/* Formats a conversation as a prompt, NUL-terminated; with add_generation_prompt non-zero it
+ * ends where the assistant's reply begins. The BOS token at the very start is left out:
+ * tokenize the result with VKQ_TOKENIZE_ADD_SPECIAL | VKQ_TOKENIZE_PARSE_SPECIAL, which adds it
+ * when the model wants it. *length (without the terminator) is set in any case; VKQ_ERR_LIMIT
+ * when capacity < *length + 1. */
+VKQ_API vkq_status vkq_tokenizer_format_chat(const vkq_tokenizer *tok,
+                                             const vkq_chat_message *messages, size_t n,
+                                             int add_generation_prompt, char *text,
+                                             size_t capacity, size_t *length);
 
 /* [gguf section — declarations below this line] */
 

@@ -4,7 +4,11 @@
 #include <string.h>
 
 static const char *help =
-    "usage: vkq bench bandwidth [--device D] [--bytes N] [--repeats R] [--json]\n\n"
+    "usage: vkq bench bandwidth [--device D] [--bytes N] [--repeats R] [--json]\n"
+    "       vkq bench -m MODEL [-p 512] [-n 128] [--kv-type f16|q8_0|q4_0] [--repeats R] [--json]\n\n"
+    "-m MODEL    prompt (-p tokens) and generation (-n tokens) speed in tokens/s, median of R\n"
+    "            runs (default 3) after a warm-up; for generation also the bytes read per token\n"
+    "            x tokens/s, as a fraction of the measured copy bandwidth.\n"
     "bandwidth   read+write memory bandwidth of the device, measured with vkq's copy kernel\n"
     "            and GPU timestamps: (bytes read + bytes written) / time, median of R runs\n"
     "            after a warm-up. This is the speed limit of decoding.\n\n"
@@ -62,5 +66,6 @@ int cmd_bench(int argc, char **argv) {
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "bandwidth")) return bench_bandwidth(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "-m") || !strcmp(argv[1], "--model")) return bench_model(argc, argv);
     return cli_usage_error("bench", "unknown benchmark '%s'", argv[1]);
 }

@@ -16,6 +16,9 @@ typedef struct cli_command {
 /* Each subcommand lives in its own file. */
 int cmd_info(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int bench_model(int argc, char **argv); /* vkq bench -m MODEL */
+int cmd_run(int argc, char **argv);
+int cmd_chat(int argc, char **argv);
 /* [more subcommand declarations below this line] */
 int cmd_inspect(int argc, char **argv);
 

@@ -4,6 +4,8 @@
 #include <string.h>
 
 static const cli_command commands[] = {
+    {"run", "generate text from a prompt", cmd_run},
+    {"chat", "talk with a model, using its chat template", cmd_chat},
     {"info", "list Vulkan devices and their capabilities", cmd_info},
     {"bench", "measure the device: memory bandwidth, kernels", cmd_bench},
     /* [more subcommands below this line] */

@@ -1,0 +1,48 @@
+/* A session's device state, shared by session.c (lifecycle, eval) and forward.c (recording). */
+#ifndef VKQ_ENGINE_SESSION_H
+#define VKQ_ENGINE_SESSION_H
+
+#include "engine/engine.h"
+#include "ops/layers.h"
+
+typedef struct vkq__candidate {
+    float logit;
+    uint32_t id;
+} vkq__candidate;
+
+struct vkq_session {
+    vkq_model *model;
+    vkq_context *ctx;
+    uint32_t n_ctx, n_batch, pos;
+    uint32_t logit_rows;          /* rows the logits buffer holds (all-logits batches) */
+    vkq__kv_layout kv;
+    uint32_t attn_splits;         /* split-K slices of decode attention */
+    vkq__buffer *k_cache, *v_cache; /* (n_layer) each: // (n_head_kv, n_ctx, row) */
+    vkq__buffer params;           /* vkq__step_params, host-visible */
+    vkq__buffer ids;              /* (n_batch) uint32 token ids, host-visible */
+    vkq__buffer argmax;           /* (logit_rows) uint32: greedy choices after the last eval, host-visible */
+    vkq__buffer x;                /* (n_batch, n_embd) the residual stream */
+    vkq__buffer xn;               /* (n_batch, n_embd) normed */
+    vkq__buffer q;                /* (n_batch, n_head * head_dim) */
+    vkq__buffer k, v;             /* (n_batch, n_head_kv * head_dim) */
+    vkq__buffer att;              /* (n_batch, n_head * head_dim) attention output */
+    vkq__buffer gate, up;         /* (n_batch, n_ff) */
+    vkq__buffer logits;           /* (logit_rows, n_vocab), host-visible */
+    vkq__buffer scratch;          /* split-K partials of decode attention */
+    vkq__recording *decode;       /* one token: recorded once, replayed per token */
+    vkq__recording *prefill;      /* re-recorded per batch */
+    bool decode_recorded;
+    bool have_logits;             /* logits row `last_logit_row` holds the last token's */
+    uint32_t last_logit_row;
+    uint64_t rng;                 /* sampling state */
+    float *probs;                 /* (n_vocab) sampling scratch */
+    struct vkq__candidate *cands; /* (n_vocab) sampling scratch */
+};
+
+/* Records the forward pass of n_tokens tokens (ids already in s->ids, pos0 in s->params), the
+ * final norm and output projection of the last `n_logits` tokens into logits rows
+ * 0..n_logits-1, and the argmax of the last one. */
+vkq_status vkq__forward_record(vkq_session *s, vkq__recording *rec, uint32_t n_tokens,
+                               uint32_t n_logits);
+
+#endif
