@@ -425,7 +425,8 @@ VKQ_API void vkq_session_seed(vkq_session *session, uint64_t seed);
  * ------------------------------------------------------------------------------------------- */
 
 typedef enum vkq_kernel {
-    VKQ_KERNEL_DEFAULT = 0,   /* the product vkq would use: matvec for n <= 8, matmul beyond */
+    VKQ_KERNEL_DEFAULT = 0,   /* the product vkq would use: matvec for n <= 8, matmul beyond
+                                 (CPU drivers: matvec at every n) */
     VKQ_KERNEL_MATVEC = 1,    /* matrix-vector (decode), in passes of up to 8 vectors */
     VKQ_KERNEL_MATMUL = 2,    /* tiled matrix-matrix (prefill) */
     VKQ_KERNEL_GET_ROWS = 3,  /* gather of n rows of the m x k table (token embeddings) */
@@ -446,6 +447,9 @@ typedef struct vkq_kernel_bench_desc {
     uint32_t tile_m, tile_n;     /* matmul: multiples of 4 */
     int no_subgroup;             /* matvec: non-zero reduces in shared memory even where the
                                     device has subgroup arithmetic */
+    int matvec_layout;           /* matvec: 1 invocations side by side along each row (the GPU
+                                    layout), 2 one row per invocation (the CPU-driver layout);
+                                    0: by device type */
     uint32_t reserved[16];       /* must be zero */
 } vkq_kernel_bench_desc;
 

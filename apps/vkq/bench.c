@@ -3,8 +3,11 @@
 
 #include <string.h>
 
+int bench_kernels(int argc, char **argv); /* bench_kernels.c */
+
 static const char *help =
     "usage: vkq bench bandwidth [--device D] [--bytes N] [--repeats R] [--json]\n"
+    "       vkq bench kernels [--format F] [--m M --k K] [--n N] [--quick] [--json] ...\n"
     "       vkq bench -m MODEL [-p 512] [-n 128] [--kv-type f16|q8_0|q4_0] [--repeats R] [--json]\n\n"
     "-m MODEL    prompt (-p tokens) and generation (-n tokens) speed in tokens/s, median of R\n"
     "            runs (default 3) after a warm-up; for generation also the bytes read per token\n"
@@ -15,7 +18,8 @@ static const char *help =
     "  --device D   device index or name substring (default: the best device)\n"
     "  --bytes N    buffer size, K/M/G suffixes allowed (default 256M, capped by the device)\n"
     "  --repeats R  timed runs (default 10)\n"
-    "  --json       machine-readable output\n";
+    "  --json       machine-readable output\n\n"
+    "kernels     matvec GB/s and matmul GFLOP/s of every weight format (see its --help)\n";
 
 static int bench_bandwidth(int argc, char **argv) {
     const char *device = NULL;
@@ -61,6 +65,8 @@ static int bench_bandwidth(int argc, char **argv) {
 }
 
 int cmd_bench(int argc, char **argv) {
+    /* Before the help check: `vkq bench kernels --help` prints the kernels' own options. */
+    if (argc >= 2 && !strcmp(argv[1], "kernels")) return bench_kernels(argc - 1, argv + 1);
     if (argc < 2 || (cli_wants_help(argc, argv))) {
         fputs(help, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

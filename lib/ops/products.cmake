@@ -1,0 +1,2 @@
+# Weight products: matvec, matmul, get_rows, their references and the kernel benchmark.
+list(APPEND VKQ_SOURCES ops/products.c ops/matvec.c ops/matmul.c ops/get_rows.c ops/kernel_bench.c)

@@ -1,0 +1,35 @@
+# Weight products, one row per (kernel, format): see shaders/formats/formats.glsl for what a
+# format include provides. Every row reads weights as 32-bit words, so needs nothing beyond
+# Vulkan 1.1; matvec also has a subgroup-reduction variant (_sg), chosen at run time when the
+# device has subgroup arithmetic.
+#
+# Not here, because this build machine's glslc cannot compile them (see docs/PERFORMANCE.md):
+# integer-dot-product matvec on Q8_1 activations (GL_EXT_integer_dot_product) and
+# cooperative-matrix matmul (GL_KHR_cooperative_matrix).
+
+function(vkq_product_format fmt)
+  string(TOUPPER ${fmt} F)
+  vkq_shader(matvec_${fmt} matvec.comp DEFINES FMT_${F})
+  vkq_shader(matvec_${fmt}_sg matvec.comp DEFINES FMT_${F} USE_SUBGROUP REQUIRES subgroup)
+  vkq_shader(matmul_${fmt} matmul.comp DEFINES FMT_${F})
+  vkq_shader(get_rows_${fmt} get_rows.comp DEFINES FMT_${F})
+  set(VKQ_SHADER_SOURCES ${VKQ_SHADER_SOURCES} PARENT_SCOPE)
+  set(_vkq_table_decls "${_vkq_table_decls}" PARENT_SCOPE)
+  set(_vkq_table_entries "${_vkq_table_entries}" PARENT_SCOPE)
+endfunction()
+
+vkq_product_format(f32)
+vkq_product_format(f16)
+vkq_product_format(bf16)
+vkq_product_format(q4_0)
+vkq_product_format(q4_1)
+vkq_product_format(q5_0)
+vkq_product_format(q5_1)
+vkq_product_format(q8_0)
+vkq_product_format(q2_k)
+vkq_product_format(q3_k)
+vkq_product_format(q4_k)
+vkq_product_format(q5_k)
+vkq_product_format(q6_k)
+vkq_product_format(iq4_nl)
+vkq_product_format(iq4_xs)
