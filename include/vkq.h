@@ -5,19 +5,43 @@
  * into the products), quantizes models itself and measures what quantization costs. This header
  * is the whole public interface of libvkq.
  *
- * A complete example (device report):
+ * A complete example: generate greedily from a prompt (error handling shortened to one check;
+ * every call returns a vkq_status, and vkq_context_last_error() explains a failure):
  *
  *     vkq_context *ctx = NULL;
- *     vkq_context_desc desc = {0};              // zero means default everywhere
- *     vkq_status st = vkq_context_create(&desc, &ctx);
- *     if (st != VKQ_OK) {
+ *     vkq_context_desc cdesc = {0};             // zero means default everywhere
+ *     if (vkq_context_create(&cdesc, &ctx) != VKQ_OK) {
  *         fprintf(stderr, "%s\n", vkq_context_last_error(ctx));
  *         vkq_context_destroy(ctx);
  *         return 1;
  *     }
- *     vkq_device_info info;
- *     vkq_context_device_info(ctx, vkq_context_device_index(ctx), &info);
- *     printf("%s: %.1f GB/s\n", info.name, ...);
+ *     vkq_model *model = NULL;
+ *     vkq_model_desc mdesc = {.path = "model.gguf"};
+ *     vkq_model_load(ctx, &mdesc, &model);
+ *     vkq_session *s = NULL;
+ *     vkq_session_create(model, NULL, &s);      // NULL desc: defaults (f16 KV cache)
+ *     const vkq_tokenizer *tok = vkq_model_tokenizer(model);
+ *     int32_t ids[256];
+ *     size_t n = 0;
+ *     vkq_tokenizer_encode(tok, "The capital of France is", 24,
+ *                          VKQ_TOKENIZE_ADD_SPECIAL | VKQ_TOKENIZE_PARSE_SPECIAL, ids, 256, &n);
+ *     vkq_session_eval(s, ids, (uint32_t)n, NULL);
+ *     vkq_detokenizer *dt = NULL;
+ *     vkq_detokenizer_create(tok, 0, &dt);
+ *     vkq_sampler_desc greedy = {0};            // temperature 0: argmax on the GPU
+ *     for (int i = 0; i < 32; i++) {
+ *         int32_t t;
+ *         char text[256];
+ *         size_t len;
+ *         vkq_session_sample(s, &greedy, NULL, 0, &t);
+ *         if (vkq_tokenizer_is_end_of_turn(tok, t)) break;
+ *         vkq_detokenizer_push(dt, t, text, sizeof text, &len);
+ *         fwrite(text, 1, len, stdout);
+ *         vkq_session_eval(s, &t, 1, NULL);     // replays the recorded decode step
+ *     }
+ *     vkq_detokenizer_destroy(dt);
+ *     vkq_session_destroy(s);
+ *     vkq_model_destroy(model);
  *     vkq_context_destroy(ctx);
  *
  * What vkq does not do: train; run architectures outside the llama family; talk to the network;
