@@ -2,6 +2,7 @@
  * accumulation. The GPU engine is tested against it on synthetic models of every weight format,
  * cache type, head layout and rope layout. Not fast, and not meant to be. */
 #include "engine/engine.h"
+#include "ops/layers.h"
 #include "quant/quant.h"
 
 #include <math.h>
@@ -135,13 +136,6 @@ void vkq__ref_destroy(vkq__ref_state *s) {
 
 const vkq__hparams *vkq__ref_hparams(const vkq__ref_state *s) { return &s->hp; }
 
-static void rms_norm(const float *x, const float *w, float *out, uint32_t n, float eps) {
-    double ss = 0;
-    for (uint32_t i = 0; i < n; i++) ss += (double)x[i] * x[i];
-    float scale = (float)(1.0 / sqrt(ss / n + eps));
-    for (uint32_t i = 0; i < n; i++) out[i] = x[i] * scale * w[i];
-}
-
 /* out = W·x (+ bias) (+ out when accumulate). */
 static void matvec(const ref_matrix *m, const float *x, const float *bias, float *out, bool accumulate) {
     for (uint32_t r = 0; r < m->rows; r++) {
@@ -154,18 +148,9 @@ static void matvec(const ref_matrix *m, const float *x, const float *bias, float
 }
 
 static void rope(const vkq__hparams *hp, float *x, uint32_t n_heads, uint32_t pos) {
-    for (uint32_t h = 0; h < n_heads; h++) {
-        float *v = x + (size_t)h * hp->head_dim;
-        for (uint32_t i = 0; i < hp->n_rot / 2; i++) {
-            double theta = pos * hp->freq_scale * pow(hp->freq_base, -2.0 * i / hp->n_rot);
-            double c = cos(theta), s = sin(theta);
-            uint32_t a = hp->rope == VKQ_ROPE_NEOX ? i : 2 * i;
-            uint32_t b = hp->rope == VKQ_ROPE_NEOX ? i + hp->n_rot / 2 : 2 * i + 1;
-            double x0 = v[a], x1 = v[b];
-            v[a] = (float)(x0 * c - x1 * s);
-            v[b] = (float)(x0 * s + x1 * c);
-        }
-    }
+    const vkq__rope r = {hp->rope == VKQ_ROPE_NEOX ? VKQ__ROPE_NEOX : VKQ__ROPE_NORMAL, hp->n_rot, hp->freq_base,
+                         hp->freq_scale};
+    vkq__ref_rope(&r, NULL, x, x, 1, n_heads, hp->head_dim, pos);
 }
 
 static void store_kv(vkq__ref_state *s, ref_layer *l) {
@@ -208,7 +193,7 @@ static void attention(vkq__ref_state *s, ref_layer *l) {
 
 static void layer(vkq__ref_state *s, ref_layer *l) {
     const vkq__hparams *hp = &s->hp;
-    rms_norm(s->x, l->attn_norm, s->xn, hp->n_embd, hp->eps);
+    vkq__ref_rms_norm(s->x, l->attn_norm, s->xn, hp->n_embd, 1, hp->eps);
     matvec(&l->wq, s->xn, l->bq, s->q, false);
     matvec(&l->wk, s->xn, l->bk, s->k, false);
     matvec(&l->wv, s->xn, l->bv, s->v, false);
@@ -217,7 +202,7 @@ static void layer(vkq__ref_state *s, ref_layer *l) {
     store_kv(s, l);
     attention(s, l);
     matvec(&l->wo, s->att, NULL, s->x, true);
-    rms_norm(s->x, l->ffn_norm, s->xn, hp->n_embd, hp->eps);
+    vkq__ref_rms_norm(s->x, l->ffn_norm, s->xn, hp->n_embd, 1, hp->eps);
     matvec(&l->gate, s->xn, NULL, s->g, false);
     matvec(&l->up, s->xn, NULL, s->u, false);
     for (uint32_t i = 0; i < hp->n_ff; i++) {
@@ -236,7 +221,7 @@ vkq_status vkq__ref_eval(vkq__ref_state *s, const int32_t *tokens, uint32_t n, f
         for (uint32_t i = 0; i < hp->n_layer; i++) layer(s, &s->layers[i]);
         s->pos++;
         if (all || t + 1 == n) {
-            rms_norm(s->x, s->out_norm, s->xn, hp->n_embd, hp->eps);
+            vkq__ref_rms_norm(s->x, s->out_norm, s->xn, hp->n_embd, 1, hp->eps);
             matvec(&s->output, s->xn, NULL, all ? logits + (size_t)t * hp->n_vocab : logits, false);
         }
     }
