@@ -1,6 +1,7 @@
-/* Sampling the next token. Greedy without a repetition penalty uses the argmax the GPU already
- * computed (only the id comes back); every other mode works on the mapped logits on the CPU:
- * repetition penalty, temperature, top-k, top-p, min-p, then a draw from the session's
+/* Sampling the next token. Greedy without a repetition penalty uses the argmax the forward pass
+ * already computed; temperature sampling (top-k, top-p, min-p; see vkq__op_sample for the order)
+ * runs on the GPU too, so only the id comes back. With a repetition penalty the penalized logits
+ * go through the same sampler's C reference. The random number comes from the session's
  * generator (xorshift64*), so a seed fixes the result. */
 #include "engine/session.h"
 
@@ -19,12 +20,6 @@ void vkq_session_seed(vkq_session *s, uint64_t seed) {
     if (s) s->rng = seed ? seed : 1;
 }
 
-static int by_logit_desc(const void *a, const void *b) {
-    const vkq__candidate *x = a, *y = b;
-    if (x->logit != y->logit) return x->logit > y->logit ? -1 : 1;
-    return x->id < y->id ? -1 : 1; /* ties: the lower id first */
-}
-
 static void apply_penalty(float *logits, uint32_t n_vocab, const vkq_sampler_desc *d, const int32_t *recent,
                           uint32_t n_recent) {
     uint32_t look = d->repeat_last_n ? d->repeat_last_n : 64;
@@ -40,25 +35,22 @@ static void apply_penalty(float *logits, uint32_t n_vocab, const vkq_sampler_des
     }
 }
 
-/* Keeps the candidates (sorted by logit) that survive top-k, min-p and top-p; returns how many. */
-static uint32_t truncate_candidates(const vkq_sampler_desc *d, const vkq__candidate *c, float *probs,
-                                    uint32_t n) {
-    if (d->top_k && d->top_k < n) n = d->top_k;
-    double max = c[0].logit;
-    for (uint32_t i = 0; i < n; i++) probs[i] = (float)exp((c[i].logit - max) / d->temperature);
-    if (d->min_p > 0) {
-        uint32_t keep = 1;
-        while (keep < n && probs[keep] >= d->min_p * probs[0]) keep++;
-        n = keep;
+/* Samples logits row 0 on the GPU: only the chosen id comes back. */
+static vkq_status sample_on_gpu(vkq_session *s, const vkq__step_params *p, int32_t *token) {
+    vkq_status st;
+    if (!s->sampler_recorded) {
+        const uint32_t n_vocab = s->model->hp.n_vocab;
+        if ((st = vkq__recording_begin(s->sampler)) ||
+            (st = vkq__op_sample(s->sampler, vkq__subview(&s->logits, 0, (uint64_t)n_vocab * 4),
+                                 vkq__view_of(&s->sample_params), vkq__view_of(&s->sampled), n_vocab, 1))) {
+            return st;
+        }
+        s->sampler_recorded = true;
     }
-    if (d->top_p > 0 && d->top_p < 1) {
-        double total = 0, acc = 0;
-        for (uint32_t i = 0; i < n; i++) total += probs[i];
-        uint32_t keep = 0;
-        while (keep < n && acc < d->top_p * total) acc += probs[keep++];
-        n = keep ? keep : 1;
-    }
-    return n;
+    memcpy(s->sample_params.mapped, p, sizeof *p);
+    if ((st = vkq__recording_submit_wait(s->sampler))) return st;
+    *token = (int32_t)*(const uint32_t *)s->sampled.mapped;
+    return VKQ_OK;
 }
 
 vkq_status vkq_session_sample(vkq_session *s, const vkq_sampler_desc *d, const int32_t *recent,
@@ -79,30 +71,15 @@ vkq_status vkq_session_sample(vkq_session *s, const vkq_sampler_desc *d, const i
         *token = (int32_t)((const uint32_t *)s->argmax.mapped)[s->last_logit_row];
         return VKQ_OK;
     }
-    /* Work on a copy: the penalty must not change what vkq_session_logits returns. */
-    float *logits = s->probs;
+    vkq__step_params p = {.rand = (float)((double)(next_random(&s->rng) >> 40) * (1.0 / 16777216.0)),
+                          .temperature = d->temperature, .top_k = d->top_k,
+                          .top_p = d->top_p > 0 && d->top_p < 1 ? d->top_p : 1.0f, .min_p = d->min_p};
+    if (!penalty && s->last_logit_row == 0) return sample_on_gpu(s, &p, token);
+    /* The penalty changes the logits (and a later row may sit at an offset no binding can
+     * start at): the same sampler runs on the CPU, on a copy, so vkq_session_logits is unchanged. */
+    float *logits = s->scratch_logits;
     memcpy(logits, s->logits.mapped + (uint64_t)s->last_logit_row * n_vocab * 4, n_vocab * sizeof *logits);
     if (penalty) apply_penalty(logits, n_vocab, d, recent, n_recent);
-    if (d->temperature == 0) {
-        uint32_t best = 0;
-        for (uint32_t i = 1; i < n_vocab; i++) best = logits[i] > logits[best] ? i : best;
-        *token = (int32_t)best;
-        return VKQ_OK;
-    }
-    for (uint32_t i = 0; i < n_vocab; i++) s->cands[i] = (vkq__candidate){logits[i], i};
-    qsort(s->cands, n_vocab, sizeof *s->cands, by_logit_desc);
-    uint32_t n = truncate_candidates(d, s->cands, s->probs, n_vocab);
-    double total = 0;
-    for (uint32_t i = 0; i < n; i++) total += s->probs[i];
-    double r = (double)(next_random(&s->rng) >> 11) * (1.0 / 9007199254740992.0) * total, acc = 0;
-    uint32_t pick = n - 1;
-    for (uint32_t i = 0; i < n; i++) {
-        acc += s->probs[i];
-        if (r < acc) {
-            pick = i;
-            break;
-        }
-    }
-    *token = (int32_t)s->cands[pick].id;
+    *token = (int32_t)vkq__ref_sample(logits, n_vocab, &p);
     return VKQ_OK;
 }

@@ -55,6 +55,8 @@ static vkq_status create_buffers(vkq_session *s) {
         {&s->gate, B * hp->n_ff * 4, VKQ__MEM_DEVICE, "ffn gate"},
         {&s->up, B * hp->n_ff * 4, VKQ__MEM_DEVICE, "ffn up"},
         {&s->logits, s->logit_rows * per_row, VKQ__MEM_HOST, "logits"},
+        {&s->sample_params, sizeof(vkq__step_params), VKQ__MEM_HOST, "sampling parameters"},
+        {&s->sampled, 4, VKQ__MEM_HOST, "sampled token"},
         {&s->scratch, VKQ__MAX(16, vkq__attention_decode_scratch_bytes(hp->n_head, hp->head_dim, s->attn_splits)),
          VKQ__MEM_DEVICE, "attention scratch"},
     };
@@ -62,7 +64,8 @@ static vkq_status create_buffers(vkq_session *s) {
         vkq_status st = vkq__buffer_create(ctx, list[i].size, list[i].kind, list[i].what, list[i].b);
         if (st) return st;
     }
-    if (!s->params.mapped || !s->ids.mapped || !s->argmax.mapped || !s->logits.mapped) {
+    if (!s->params.mapped || !s->ids.mapped || !s->argmax.mapped || !s->logits.mapped ||
+        !s->sample_params.mapped || !s->sampled.mapped) {
         return vkq__fail(&ctx->diag, VKQ_ERR_UNSUPPORTED, "session: host-visible buffers are not mapped");
     }
     uint64_t cache = vkq__kv_cache_bytes(&s->kv);
@@ -74,9 +77,8 @@ static vkq_status create_buffers(vkq_session *s) {
         if (!st) st = vkq__buffer_create(ctx, cache, VKQ__MEM_DEVICE, "V cache", &s->v_cache[l]);
         if (st) return vkq__wrap(&ctx->diag, st, "session: layer %u", l);
     }
-    s->probs = malloc(hp->n_vocab * sizeof *s->probs);
-    s->cands = malloc(hp->n_vocab * sizeof *s->cands);
-    if (!s->probs || !s->cands) return vkq__fail(&ctx->diag, VKQ_ERR_OUT_OF_HOST_MEMORY, "session: sampling");
+    s->scratch_logits = malloc(hp->n_vocab * sizeof *s->scratch_logits);
+    if (!s->scratch_logits) return vkq__fail(&ctx->diag, VKQ_ERR_OUT_OF_HOST_MEMORY, "session: sampling");
     return VKQ_OK;
 }
 
@@ -103,6 +105,7 @@ vkq_status vkq_session_create(vkq_model *m, const vkq_session_desc *desc, vkq_se
     }
     if (!st) st = vkq__recording_create(s->ctx, 0, &s->decode);
     if (!st) st = vkq__recording_create(s->ctx, 0, &s->prefill);
+    if (!st) st = vkq__recording_create(s->ctx, 0, &s->sampler);
     if (st) {
         vkq_session_destroy(s);
         return st;
@@ -116,12 +119,14 @@ void vkq_session_destroy(vkq_session *s) {
     vkq_context *ctx = s->ctx;
     vkq__recording_destroy(s->decode);
     vkq__recording_destroy(s->prefill);
+    vkq__recording_destroy(s->sampler);
     vkq__buffer *bufs[] = {&s->params, &s->ids, &s->argmax, &s->x, &s->xn, &s->q, &s->k, &s->v,
-                           &s->att, &s->gate, &s->up, &s->logits, &s->scratch};
+                           &s->att, &s->gate, &s->up, &s->logits, &s->scratch, &s->sample_params,
+                           &s->sampled};
     for (size_t i = 0; i < VKQ__ARRAY_LEN(bufs); i++) vkq__buffer_destroy(ctx, bufs[i]);
     for (uint32_t l = 0; s->k_cache && l < s->model->hp.n_layer; l++) vkq__buffer_destroy(ctx, &s->k_cache[l]);
     for (uint32_t l = 0; s->v_cache && l < s->model->hp.n_layer; l++) vkq__buffer_destroy(ctx, &s->v_cache[l]);
-    free(s->k_cache), free(s->v_cache), free(s->probs), free(s->cands);
+    free(s->k_cache), free(s->v_cache), free(s->scratch_logits);
     s->model->n_sessions--;
     free(s);
 }

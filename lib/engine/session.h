@@ -5,11 +5,6 @@
 #include "engine/engine.h"
 #include "ops/layers.h"
 
-typedef struct vkq__candidate {
-    float logit;
-    uint32_t id;
-} vkq__candidate;
-
 struct vkq_session {
     vkq_model *model;
     vkq_context *ctx;
@@ -31,12 +26,14 @@ struct vkq_session {
     vkq__buffer scratch;          /* split-K partials of decode attention */
     vkq__recording *decode;       /* one token: recorded once, replayed per token */
     vkq__recording *prefill;      /* re-recorded per batch */
-    bool decode_recorded;
+    vkq__recording *sampler;      /* GPU sampling of logits row 0: recorded once, on first use */
+    vkq__buffer sample_params;    /* vkq__step_params of the sampler, host-visible */
+    vkq__buffer sampled;          /* (1) uint32: the sampler's choice, host-visible */
+    bool decode_recorded, sampler_recorded;
     bool have_logits;             /* logits row `last_logit_row` holds the last token's */
     uint32_t last_logit_row;
     uint64_t rng;                 /* sampling state */
-    float *probs;                 /* (n_vocab) sampling scratch */
-    struct vkq__candidate *cands; /* (n_vocab) sampling scratch */
+    float *scratch_logits;        /* (n_vocab) CPU sampling with a repetition penalty */
 };
 
 /* Records the forward pass of n_tokens tokens (ids already in s->ids, pos0 in s->params), the
