@@ -101,6 +101,7 @@ int cmd_chat(int argc, char **argv) {
         gen_stats stats;
         st = gen_run(ctx, model, s, &o, tokens + same, n - same, &history, &n_history, &hcap, &stats);
         fputc('\n', stdout);
+        fflush(stdout); /* before the statistics on stderr */
         free(tokens);
         if (st) break;
         /* The assistant's turn, as text, for the next formatting of the conversation. */

@@ -55,6 +55,7 @@ int cmd_run(int argc, char **argv) {
         if (!chat) fputs(prompt, stdout);
         st = gen_run(ctx, model, s, &o, tokens, (uint32_t)n, &history, &n_history, &hcap, &stats);
         fputc('\n', stdout);
+        fflush(stdout);
     }
     int rc = 0;
     if (st) {
