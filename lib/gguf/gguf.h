@@ -264,7 +264,13 @@ typedef struct vkq__synth_desc {
     vkq_type types[VKQ__SYNTH_ROLE_COUNT]; /* per role; default F32. Norms are always F32. */
     bool untied_output;       /* write output.weight; default: tied to token_embd */
     uint64_t seed;            /* default 1 */
-    const char *name;         /* general.name, default "vkq synthetic llama" */
+    const char *name;         /* general.name, default "vkq synthetic <architecture>" */
+    const char *architecture; /* general.architecture and the prefix of the hyperparameter keys
+                                 ("<arch>.block_count", ...); default "llama". "qwen2" also
+                                 writes the attention biases blk.N.attn_{q,k,v}.bias (F32,
+                                 {n_head * head_dim}, {n_head_kv * head_dim} x2), as Qwen2 files
+                                 have them. Any other name (up to 31 bytes) writes a llama-shaped
+                                 file under that name: files of unsupported architectures. */
 } vkq__synth_desc;
 
 /* Builds the model's metadata and random weights (normal, scaled by 1/sqrt(row length); norms

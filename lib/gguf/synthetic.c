@@ -1,5 +1,6 @@
-/* Synthetic llama-architecture GGUF models for tests and the fuzz corpus: the metadata a real
- * model carries, random weights from a seeded generator, any mix of formats per tensor role.
+/* Synthetic llama-family GGUF models (llama; qwen2 with its attention biases) for tests and the
+ * fuzz corpus: the metadata a real model carries, random weights from a seeded generator, any
+ * mix of formats per tensor role.
  * Deterministic: the same descriptor gives the same bytes from one build to the next. Across C
  * libraries the last bits of log() and cos() may differ, so tests compare files made in the
  * same run, never against bytes stored elsewhere. */
@@ -31,7 +32,10 @@ static float next_normal(uint64_t *state) {
     return (float)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
 }
 
-/* One tensor of the model: role (or -1 for a norm, always F32) and its 2-D shape. */
+/* Roles of the 1-D tensors, always F32: norms (values near 1) and qwen2's attention biases. */
+enum { ROLE_NORM = -1, ROLE_BIAS = -2 };
+
+/* One tensor of the model: role (or ROLE_NORM / ROLE_BIAS) and its shape. */
 typedef struct spec {
     char name[64];
     int role;
@@ -53,7 +57,17 @@ static vkq_status resolve(vkq__diag *d, const vkq__synth_desc *in, vkq__synth_de
     if (r->rope_freq_base == 0.0f) r->rope_freq_base = 10000.0f;
     if (r->norm_eps == 0.0f) r->norm_eps = 1e-5f;
     if (!r->seed) r->seed = 1;
-    if (!r->name) r->name = "vkq synthetic llama";
+    if (!r->architecture) r->architecture = "llama";
+    if (!r->architecture[0] || strlen(r->architecture) > 31) {
+        return vkq__fail(d, VKQ_ERR_INVALID_ARGUMENT, "synthetic model: architecture name '%s' is "
+                                                      "empty or longer than 31 bytes",
+                         r->architecture);
+    }
+    if (!r->name) {
+        r->name = !strcmp(r->architecture, "llama")   ? "vkq synthetic llama"
+                  : !strcmp(r->architecture, "qwen2") ? "vkq synthetic qwen2"
+                                                      : "vkq synthetic model";
+    }
     if (r->tokenizer == VKQ__SYNTH_TOKENIZER_DEFAULT) r->tokenizer = VKQ__SYNTH_TOKENIZER_GPT2;
     for (int i = 0; i < VKQ__SYNTH_ROLE_COUNT; i++) {
         if (r->types[i] == VKQ_TYPE_NONE) r->types[i] = VKQ_TYPE_F32;
@@ -88,6 +102,8 @@ static void add_spec(spec *s, size_t *n, const char *name, int role, uint64_t ne
     t->type = role < 0 ? VKQ_TYPE_F32 : r->types[role];
 }
 
+static bool has_qkv_bias(const vkq__synth_desc *r) { return !strcmp(r->architecture, "qwen2"); }
+
 /* The tensor list in GGUF shape convention: ne0 is the row (input) length. */
 static size_t list_tensors(const vkq__synth_desc *r, uint32_t n_vocab, spec *s) {
     size_t n = 0;
@@ -98,12 +114,12 @@ static size_t list_tensors(const vkq__synth_desc *r, uint32_t n_vocab, spec *s) 
             const char *suffix;
             int role;
         } layer[] = {
-            {"attn_norm", -1},
+            {"attn_norm", ROLE_NORM},
             {"attn_q", VKQ__SYNTH_ATTN_Q},
             {"attn_k", VKQ__SYNTH_ATTN_K},
             {"attn_v", VKQ__SYNTH_ATTN_V},
             {"attn_output", VKQ__SYNTH_ATTN_OUTPUT},
-            {"ffn_norm", -1},
+            {"ffn_norm", ROLE_NORM},
             {"ffn_gate", VKQ__SYNTH_FFN_GATE},
             {"ffn_up", VKQ__SYNTH_FFN_UP},
             {"ffn_down", VKQ__SYNTH_FFN_DOWN},
@@ -118,30 +134,44 @@ static size_t list_tensors(const vkq__synth_desc *r, uint32_t n_vocab, spec *s) 
                            : role == VKQ__SYNTH_FFN_GATE || role == VKQ__SYNTH_FFN_UP ? r->n_ff
                                                                                        : e;
             add_spec(s, &n, name, role, ne0, ne1, r);
+            /* qwen2: a bias after each of the q, k, v weights, one value per output row
+             * (n_embd = n_head * head_dim here, since head_dim = n_embd / n_head). */
+            if (has_qkv_bias(r) && (role == VKQ__SYNTH_ATTN_Q || role == VKQ__SYNTH_ATTN_K ||
+                                    role == VKQ__SYNTH_ATTN_V)) {
+                snprintf(name, sizeof name, "blk.%u.%s.bias", l, layer[k].suffix);
+                add_spec(s, &n, name, ROLE_BIAS, ne1, 1, r);
+            }
         }
     }
-    add_spec(s, &n, "output_norm.weight", -1, e, 1, r);
+    add_spec(s, &n, "output_norm.weight", ROLE_NORM, e, 1, r);
     if (r->untied_output) add_spec(s, &n, "output.weight", VKQ__SYNTH_OUTPUT, e, n_vocab, r);
     return n;
 }
 
+/* "<architecture>.<suffix>" in a static-size buffer (the architecture is at most 31 bytes). */
+static const char *arch_key(char *buf, size_t size, const vkq__synth_desc *r, const char *suffix) {
+    snprintf(buf, size, "%s.%s", r->architecture, suffix);
+    return buf;
+}
+
 static vkq_status add_metadata(vkq__diag *d, vkq__gguf_writer *w, const vkq__synth_desc *r,
                                uint32_t n_vocab) {
-    vkq_status st = vkq__gguf_writer_add_string(w, "general.architecture", "llama");
+    char k[96];
+#define KEY(suffix) arch_key(k, sizeof k, r, suffix)
+    vkq_status st = vkq__gguf_writer_add_string(w, "general.architecture", r->architecture);
     if (!st) st = vkq__gguf_writer_add_string(w, "general.type", "model");
     if (!st) st = vkq__gguf_writer_add_string(w, "general.name", r->name);
-    if (!st) st = vkq__gguf_writer_add_u32(w, "llama.block_count", r->n_layer);
-    if (!st) st = vkq__gguf_writer_add_u32(w, "llama.context_length", r->n_ctx);
-    if (!st) st = vkq__gguf_writer_add_u32(w, "llama.embedding_length", r->n_embd);
-    if (!st) st = vkq__gguf_writer_add_u32(w, "llama.feed_forward_length", r->n_ff);
-    if (!st) st = vkq__gguf_writer_add_u32(w, "llama.attention.head_count", r->n_head);
-    if (!st) st = vkq__gguf_writer_add_u32(w, "llama.attention.head_count_kv", r->n_head_kv);
-    if (!st) st = vkq__gguf_writer_add_f32(w, "llama.rope.freq_base", r->rope_freq_base);
-    if (!st) {
-        st = vkq__gguf_writer_add_f32(w, "llama.attention.layer_norm_rms_epsilon", r->norm_eps);
-    }
-    if (!st) st = vkq__gguf_writer_add_u32(w, "llama.vocab_size", n_vocab);
-    if (!st) st = vkq__gguf_writer_add_u32(w, "llama.rope.dimension_count", r->n_embd / r->n_head);
+    if (!st) st = vkq__gguf_writer_add_u32(w, KEY("block_count"), r->n_layer);
+    if (!st) st = vkq__gguf_writer_add_u32(w, KEY("context_length"), r->n_ctx);
+    if (!st) st = vkq__gguf_writer_add_u32(w, KEY("embedding_length"), r->n_embd);
+    if (!st) st = vkq__gguf_writer_add_u32(w, KEY("feed_forward_length"), r->n_ff);
+    if (!st) st = vkq__gguf_writer_add_u32(w, KEY("attention.head_count"), r->n_head);
+    if (!st) st = vkq__gguf_writer_add_u32(w, KEY("attention.head_count_kv"), r->n_head_kv);
+    if (!st) st = vkq__gguf_writer_add_f32(w, KEY("rope.freq_base"), r->rope_freq_base);
+    if (!st) st = vkq__gguf_writer_add_f32(w, KEY("attention.layer_norm_rms_epsilon"), r->norm_eps);
+    if (!st) st = vkq__gguf_writer_add_u32(w, KEY("vocab_size"), n_vocab);
+    if (!st) st = vkq__gguf_writer_add_u32(w, KEY("rope.dimension_count"), r->n_embd / r->n_head);
+#undef KEY
     if (!st) st = vkq__gguf_writer_add_u32(w, "general.quantization_version", 2);
     if (!st) st = vkq__synth_add_vocab(d, w, r->tokenizer, n_vocab);
     return st;
@@ -154,9 +184,11 @@ static vkq_status fill_tensor(vkq__diag *d, const spec *t, uint64_t *rng, float 
     for (uint64_t r = 0; r < t->ne1; r++) {
         for (uint64_t i = 0; i < t->ne0; i++) {
             /* Norm weights near 1, as trained models have them; matrices scaled so that a
-             * product of a unit-variance input keeps unit variance. */
-            row[i] = t->role < 0 ? 1.0f + 0.1f * (float)(2.0 * next_uniform(rng) - 1.0)
-                                 : next_normal(rng) * scale;
+             * product of a unit-variance input keeps unit variance; biases of half that size,
+             * large enough to move every q, k and v visibly. */
+            row[i] = t->role == ROLE_NORM   ? 1.0f + 0.1f * (float)(2.0 * next_uniform(rng) - 1.0)
+                     : t->role == ROLE_BIAS ? 0.5f * next_normal(rng)
+                                            : next_normal(rng) * scale;
         }
         uint8_t *out = dst + r * row_bytes;
         if (t->type == VKQ_TYPE_F32) {
@@ -219,7 +251,7 @@ vkq_status vkq__synth_build(vkq__diag *d, const vkq__synth_desc *desc, vkq__gguf
     uint32_t n_vocab = 0;
     vkq_status st = resolve(d, desc ? desc : &zero, &r, &n_vocab);
     if (st) return st;
-    size_t max_tensors = 3 + 9 * (size_t)r.n_layer;
+    size_t max_tensors = 3 + 12 * (size_t)r.n_layer; /* 9 per layer, 12 with biases */
     spec *specs = calloc(max_tensors, sizeof *specs);
     if (!specs) return vkq__fail(d, VKQ_ERR_OUT_OF_HOST_MEMORY, "synthetic model: out of memory");
     size_t n = list_tensors(&r, n_vocab, specs);

@@ -1,6 +1,7 @@
 /* The GPU forward pass against the C reference on synthetic llama models: prefill and decode,
- * grouped-query attention, every KV cache type, the tied and untied output; plus the session
- * API's errors (context overflow, bad tokens, calls in the wrong order). */
+ * grouped-query attention, every KV cache type, the tied and untied output, and qwen2's layout
+ * (neox rope, q/k/v biases); plus the session API's errors (context overflow, bad tokens, calls
+ * in the wrong order). */
 #include "engine_test.h"
 
 /* Tolerances: the synthetic weights are F32 here, so GPU and reference differ only by float32
@@ -19,6 +20,28 @@ static void forward_matches_reference(vkq_context *ctx) {
                            .untied_output = true, .seed = vkq_test_seed + 1};
     if (!engine_test_write(&mha, path, sizeof path)) return;
     engine_test_compare(ctx, path, VKQ_TYPE_F16, 1, 4, 2e-3, "mha untied");
+    unlink(path);
+}
+
+/* qwen2: rope on the pairs (i, i + head_dim/2) instead of (2i, 2i+1), and a bias added to each
+ * of q, k and v (the products' broadcast add) before the rope and the cache. A prefill of 12
+ * tokens takes the tiled matmul on GPUs (matvec beyond 8 vectors elsewhere); then decode. */
+static void qwen2_matches_reference(vkq_context *ctx) {
+    vkq__synth_desc desc = {.architecture = "qwen2", .n_embd = 128, .n_ff = 256, .n_layer = 2, .n_head = 4,
+                            .n_head_kv = 2, .seed = vkq_test_seed + 2};
+    char path[256];
+    if (!engine_test_write(&desc, path, sizeof path)) return;
+    vkq_model *model = NULL;
+    vkq_model_desc md = {.path = path};
+    CHECK_OK(ctx, vkq_model_load(ctx, &md, &model));
+    vkq_model_info info = {0};
+    if (model) CHECK_OK(ctx, vkq_model_info_get(model, &info));
+    CHECK_MSG(!strcmp(info.architecture, "qwen2") && info.rope_type == VKQ_ROPE_NEOX && info.has_qkv_bias,
+              "qwen2 synthetic model read as '%s', rope %d, bias %d", info.architecture, (int)info.rope_type,
+              info.has_qkv_bias);
+    vkq_model_destroy(model);
+    engine_test_compare(ctx, path, VKQ_TYPE_F16, 12, 16, 2e-3, "qwen2 neox+bias");
+    engine_test_compare(ctx, path, VKQ_TYPE_Q8_0, 5, 9, 2e-2, "qwen2 neox+bias");
     unlink(path);
 }
 
@@ -76,6 +99,7 @@ int main(void) {
     vkq_context *ctx = test_gpu_context();
     if (ctx) {
         forward_matches_reference(ctx);
+        qwen2_matches_reference(ctx);
         session_errors(ctx);
         load_errors(ctx);
         test_gpu_context_destroy(ctx);
