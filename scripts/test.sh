@@ -40,10 +40,11 @@ rm -rf "$build"
 cmake -S . -B "$build" "${cmake_args[@]}" >/dev/null
 cmake --build "$build" -j"$(nproc)"
 
-ctest_args=(--test-dir "$build" --output-on-failure -j2)
-if [ "$all" = 0 ]; then ctest_args+=(-LE slow); fi
-ctest "${ctest_args[@]}"
-
+# The fuzzer first, so that ctest's summary is the last thing printed.
 if [ "$fuzz" != 0 ]; then
   bash scripts/fuzz.sh "$fuzz"
 fi
+
+ctest_args=(--test-dir "$build" --output-on-failure -j2)
+if [ "$all" = 0 ]; then ctest_args+=(-LE slow); fi
+ctest "${ctest_args[@]}"
