@@ -626,6 +626,172 @@ VKQ_API vkq_status vkq_tokenizer_format_chat(const vkq_tokenizer *tok,
                                              int add_generation_prompt, char *text,
                                              size_t capacity, size_t *length);
 
+/* ---------------------------------------------------------------------------------------------
+ * Analysis: what quantization costs a model, measured on text. Perplexity of a session on a
+ * token stream and, against a reference session (the unquantized model, say), the
+ * KL-divergence of the next-token distributions, token by token.
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct vkq_perplexity_result vkq_perplexity_result;
+
+/* Called after each window with the figures so far (the KLD percentiles are 0 until the end)
+ * and the number of windows the run will take. Return non-zero to cancel (vkq_perplexity then
+ * returns VKQ_ERR_STATE, "cancelled"). */
+typedef int (*vkq_perplexity_progress_fn)(const vkq_perplexity_result *so_far,
+                                          uint32_t n_windows, void *user_data);
+
+typedef struct vkq_perplexity_desc {
+    uint32_t n_ctx;               /* window length in tokens; 0: 512, or the sessions' context
+                                     when that is smaller. At least 4, at most the context of
+                                     the session (and of the reference) */
+    uint32_t max_windows;         /* 0: every whole window the tokens make */
+    vkq_session *reference;       /* NULL: perplexity only. Otherwise a session on the same
+                                     context, of a model with the same vocabulary size, run on
+                                     the same windows for the KLD figures. May be `s` itself */
+    vkq_perplexity_progress_fn progress; /* NULL: no progress reports */
+    void *progress_user_data;
+    uint32_t reserved[16];        /* must be zero */
+} vkq_perplexity_desc;
+
+/* Figures over the scored tokens. Standard errors are those of the mean over tokens (tokens
+ * treated as independent samples, as llama.cpp does); the perplexity's is propagated from the
+ * mean NLL's: ppl_stderr = ppl * nll_stderr. Logs are natural. */
+struct vkq_perplexity_result {
+    uint32_t n_ctx;               /* the window length used */
+    uint32_t n_windows;           /* windows evaluated */
+    uint64_t n_scored;            /* tokens scored: n_windows * (n_ctx - 1 - n_ctx / 2) */
+    double nll_mean, nll_stderr;  /* -log p(next token), mean over scored tokens */
+    double ppl, ppl_stderr;       /* exp(nll_mean) */
+    /* The rest only with a reference (has_reference non-zero), else 0. */
+    int has_reference;
+    double ref_nll_mean, ref_nll_stderr, ref_ppl, ref_ppl_stderr; /* the same, for the reference */
+    double kld_mean, kld_stderr;  /* KL(p_ref || p_test) = sum p_ref log(p_ref / p_test) */
+    double kld_median, kld_p90, kld_p95, kld_p99, kld_max; /* over the scored tokens */
+    double top1_agreement;        /* fraction of tokens where both models' argmax agree */
+    double dp_mean, dp_rms;       /* dp = p_test(next) - p_ref(next): mean and root mean square */
+    uint32_t reserved[16];
+};
+
+/* Perplexity of session `s` on tokens[0..n): the tokens are cut into floor(n / n_ctx)
+ * non-overlapping windows (capped by max_windows; the rest is not used). Each window is
+ * evaluated from an empty cache (vkq_session_reset) with every token's logits; its first half
+ * is context, and the logits at positions n_ctx/2 .. n_ctx-2 are scored against the token that
+ * follows. Tokens are used as given: to start every window with BOS, put it there. With
+ * desc->reference, the reference session evaluates the same windows. The sessions are left
+ * holding the last window. `desc` may be NULL (all defaults); *out is zeroed first.
+ * Errors (message in the context's last error): VKQ_ERR_INVALID_ARGUMENT for NULL s, tokens or
+ * out, a non-zero reserved field, a window under 4 tokens, fewer than n_ctx tokens, a reference
+ * on another context or with another vocabulary size, a token id out of range; VKQ_ERR_LIMIT
+ * for a window longer than a session's context; VKQ_ERR_STATE when cancelled; device and memory
+ * errors as they come. Uses the sessions (and their context) from the calling thread only. */
+VKQ_API vkq_status vkq_perplexity(vkq_session *s, const int32_t *tokens, uint32_t n,
+                                  const vkq_perplexity_desc *desc, vkq_perplexity_result *out);
+
+/* [model quantization section] ----------------------------------------------------------------
+ * Quantizing a model: read a GGUF file, write a copy with its weight matrices in other block
+ * formats (vkq quantize). Runs on the CPU: the context may be VKQ_DEVICE_MODE_NONE.
+ * ------------------------------------------------------------------------------------------- */
+
+/* Mixes of formats by tensor role, named as llama.cpp names its file types. The rules (which
+ * tensor gets which format) are listed in docs/FORMATS.md, "Quantizing a model". */
+typedef enum vkq_quantize_preset {
+    VKQ_QUANTIZE_PRESET_NONE = 0, /* no preset: a single type (desc.type) */
+    VKQ_QUANTIZE_PRESET_Q4_0 = 1,
+    VKQ_QUANTIZE_PRESET_Q8_0 = 2,
+    VKQ_QUANTIZE_PRESET_Q6_K = 3,
+    VKQ_QUANTIZE_PRESET_Q4_K_S = 4,
+    VKQ_QUANTIZE_PRESET_Q4_K_M = 5,
+    VKQ_QUANTIZE_PRESET_Q5_K_M = 6,
+    VKQ_QUANTIZE_PRESET_Q3_K_M = 7,
+    VKQ_QUANTIZE_PRESET_Q2_K = 8,
+    VKQ_QUANTIZE_PRESET_IQ4_XS = 9,
+    VKQ_QUANTIZE_PRESET_COUNT
+} vkq_quantize_preset;
+
+/* "Q4_K_M", ...; "none" for NONE or unknown values. */
+VKQ_API const char *vkq_quantize_preset_name(vkq_quantize_preset preset);
+/* Case-insensitive; VKQ_QUANTIZE_PRESET_NONE when no preset has that name. */
+VKQ_API vkq_quantize_preset vkq_quantize_preset_from_name(const char *name);
+
+typedef struct vkq_quantize_desc {
+    const char *input_path;       /* GGUF file with F32, F16 or BF16 weights (quantized ones
+                                     are dequantized first, with a warning); required */
+    const char *output_path;      /* written atomically (temporary file, then rename): on any
+                                     failure it is left as it was; required */
+    /* The target: exactly one of these three. */
+    vkq_quantize_preset preset;   /* a mix of formats by tensor role */
+    vkq_type type;                /* every weight matrix in this type (any type but Q8_1) */
+    const char *target;           /* a name: a preset ("q4_k_m") if one has it, else a type
+                                     ("q5_0"); so "q4_0" is the preset, whose output.weight is
+                                     q6_k, and desc.type = VKQ_TYPE_Q4_0 is q4_0 throughout */
+    const char *const *overrides; /* n_overrides strings "PATTERN=TYPE": weight matrices whose
+                                     name matches the glob PATTERN (*, ?, [...]) get TYPE; when
+                                     several match, the last one wins. NULL: none */
+    uint32_t n_overrides;
+    const char *importance_path;  /* NULL: none. A GGUF file with an F32 tensor
+                                     "<weight name>.importance" of ne[0] values per weight
+                                     matrix (mean x^2 of each input column); matrices without
+                                     one are quantized without importance */
+    uint32_t threads;             /* 0: one per online CPU */
+    vkq_progress_fn progress;     /* NULL: none. Called on the calling thread with the fraction
+                                     of weights done; non-zero return cancels (VKQ_ERR_STATE) */
+    void *progress_user_data;
+    uint32_t reserved[16];        /* must be zero */
+} vkq_quantize_desc;
+
+typedef struct vkq_quantize_tensor_report {
+    char name[64];
+    uint32_t n_dims;
+    uint64_t ne[4];
+    uint64_t elements;
+    vkq_type input_type;
+    vkq_type wanted_type;         /* what the preset, type and overrides chose */
+    vkq_type type;                /* what was written: wanted_type, or a fallback when ne[0] is
+                                     not a multiple of wanted_type's block (then fallback != 0) */
+    int fallback;
+    int quantized;                /* non-zero for weight matrices; 0 for tensors kept as F32 */
+    uint64_t bytes;               /* in the output */
+    double rel_l2, sqnr_db;       /* reconstruction against the (dequantized) input; 0 and
+                                     +INFINITY when exact */
+    int has_importance;           /* the importance file had this matrix */
+    double weighted_rel_l2, weighted_sqnr_db; /* the same, each column's error weighted by its
+                                                 importance; only with has_importance */
+    uint32_t reserved[8];
+} vkq_quantize_tensor_report;
+
+typedef struct vkq_quantize_report {
+    vkq_quantize_tensor_report *tensors; /* n_tensors, file order; free with
+                                            vkq_quantize_report_free */
+    uint64_t n_tensors;
+    uint64_t elements;            /* all tensors */
+    uint64_t input_bytes;         /* tensor data of the input */
+    uint64_t output_bytes;        /* tensor data of the output (without padding) */
+    uint64_t output_file_size;
+    double bits_per_weight;       /* 8 * output_bytes / elements */
+    uint32_t file_type;           /* general.file_type written (llama.cpp's LLAMA_FTYPE_*) */
+    uint32_t n_fallbacks;         /* tensors written in a fallback type */
+    uint32_t n_dequantized;       /* quantized input tensors that were dequantized first */
+    uint32_t threads;             /* threads used */
+    double seconds;
+    uint32_t reserved[16];
+} vkq_quantize_report;
+
+/* Quantizes desc->input_path into desc->output_path: weight matrices (tensors of two or more
+ * dimensions named "*.weight") get the type the target and overrides give them, or a fallback
+ * when their rows do not fit its blocks; every other tensor (norms, biases) is written as F32.
+ * Metadata is copied, general.file_type set, the alignment kept. report (may be NULL) receives
+ * the figures; free it with vkq_quantize_report_free, also after a failure (it is then empty).
+ * Errors: VKQ_ERR_INVALID_ARGUMENT (NULL ctx/desc/paths, no target or several, unknown type or
+ * preset name, Q8_1 target, override without '=' or with an unknown type, non-zero reserved),
+ * VKQ_ERR_NOT_FOUND (no input or importance file), VKQ_ERR_BAD_FILE (malformed input or
+ * importance file, an importance tensor of the wrong type or length), VKQ_ERR_IO (the output
+ * cannot be written), VKQ_ERR_OUT_OF_HOST_MEMORY, VKQ_ERR_STATE (cancelled). The whole output
+ * is held in host memory until it is written. */
+VKQ_API vkq_status vkq_model_quantize(vkq_context *ctx, const vkq_quantize_desc *desc,
+                                      vkq_quantize_report *report);
+/* Frees what vkq_model_quantize allocated in the report and zeroes it. NULL: no-op. */
+VKQ_API void vkq_quantize_report_free(vkq_quantize_report *report);
+
 /* [gguf section — declarations below this line] */
 
 /* A GGUF file opened for reading: memory-mapped, every count, length, offset, shape and type

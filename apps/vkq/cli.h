@@ -20,6 +20,8 @@ int bench_model(int argc, char **argv); /* vkq bench -m MODEL */
 int cmd_run(int argc, char **argv);
 int cmd_chat(int argc, char **argv);
 /* [more subcommand declarations below this line] */
+int cmd_quantize(int argc, char **argv);
+int cmd_perplexity(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 
 /* True when argv[i] is -h or --help anywhere. */

@@ -9,6 +9,8 @@ static const cli_command commands[] = {
     {"info", "list Vulkan devices and their capabilities", cmd_info},
     {"bench", "measure the device: memory bandwidth, kernels", cmd_bench},
     /* [more subcommands below this line] */
+    {"quantize", "quantize a GGUF model into other block formats", cmd_quantize},
+    {"perplexity", "perplexity of a text, and KL-divergence against a reference model", cmd_perplexity},
     {"inspect", "print a GGUF file's metadata and tensor table", cmd_inspect},
 };
 
