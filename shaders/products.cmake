@@ -1,7 +1,8 @@
 # Weight products, one row per (kernel, format): see shaders/formats/formats.glsl for what a
 # format include provides. Every row reads weights as 32-bit words, so needs nothing beyond
-# Vulkan 1.1; matvec also has a subgroup-reduction variant (_sg), chosen at run time when the
-# device has subgroup arithmetic.
+# Vulkan 1.1. matvec also comes as matvec_swiglu (gate+up+SiLU of a feed-forward block in one
+# pass, for decode), and both have a subgroup-reduction variant (_sg), chosen at run time when
+# the device has subgroup arithmetic.
 #
 # Not here, because this build machine's glslc cannot compile them (see docs/PERFORMANCE.md):
 # integer-dot-product matvec on Q8_1 activations (GL_EXT_integer_dot_product) and
@@ -11,6 +12,8 @@ function(vkq_product_format fmt)
   string(TOUPPER ${fmt} F)
   vkq_shader(matvec_${fmt} matvec.comp DEFINES FMT_${F})
   vkq_shader(matvec_${fmt}_sg matvec.comp DEFINES FMT_${F} USE_SUBGROUP REQUIRES subgroup)
+  vkq_shader(matvec_swiglu_${fmt} matvec.comp DEFINES FMT_${F} SWIGLU)
+  vkq_shader(matvec_swiglu_${fmt}_sg matvec.comp DEFINES FMT_${F} SWIGLU USE_SUBGROUP REQUIRES subgroup)
   vkq_shader(matmul_${fmt} matmul.comp DEFINES FMT_${F})
   vkq_shader(get_rows_${fmt} get_rows.comp DEFINES FMT_${F})
   set(VKQ_SHADER_SOURCES ${VKQ_SHADER_SOURCES} PARENT_SCOPE)

@@ -7,7 +7,11 @@
 // as two 16-bit loads). Consequence for the host: a binding is rounded up to whole words, so
 // the weight view must extend to a multiple of 4 bytes (lib/ops checks it).
 
+// SECOND_WEIGHT: this file is included a second time (matvec.comp, variant SWIGLU) with W and
+// the readers renamed by macros, to read another weight binding: skip the binding-0 block.
+#ifndef SECOND_WEIGHT
 layout(std430, binding = 0) restrict readonly buffer WeightWords { uint W[]; };
+#endif
 
 // The 32 bits at byte offset b (any b). The second word is read only when b is unaligned: an
 // aligned read at the very end of the binding must not touch the word after it.

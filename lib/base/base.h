@@ -79,6 +79,7 @@ vkq_status vkq__mkdirs(vkq__diag *d, const char *path);
 /* The documented debugging switches, read in one place (base/env.c). */
 typedef struct vkq__env {
     bool validate; /* VKQ_VALIDATE=1 */
+    bool no_fuse;  /* VKQ_FUSE=0: decode without the fused products (to compare, or to bisect) */
 } vkq__env;
 vkq__env vkq__env_read(void);
 

@@ -8,5 +8,7 @@ vkq__env vkq__env_read(void) {
     vkq__env e = {0};
     const char *v = getenv("VKQ_VALIDATE");
     e.validate = v && strcmp(v, "0") != 0 && v[0] != '\0';
+    v = getenv("VKQ_FUSE");
+    e.no_fuse = v && strcmp(v, "0") == 0;
     return e;
 }

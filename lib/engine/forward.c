@@ -10,14 +10,52 @@ static vkq__view rows(const vkq__buffer *b, uint32_t first, uint32_t count, uint
 
 static const vkq__view none = {VK_NULL_HANDLE, 0, 0};
 
-static vkq_status product(vkq__recording *rec, const vkq__weight *w, vkq__view x, uint32_t n,
-                          vkq__view y, vkq__view add, uint32_t add_stride) {
+/* The input of a product: x itself, or rms_norm(x)·weight computed on load (fused). */
+typedef struct input {
+    vkq__view x, norm;
+    float eps;
+} input;
+
+static vkq_status product(vkq__recording *rec, const vkq__weight *w, input in, uint32_t n, vkq__view y,
+                          vkq__view add, uint32_t add_stride) {
     vkq__mul_mat_args a = {
         .wtype = w->type, .w = vkq__view_of(&w->buf),
         .m = (uint32_t)w->info.ne[1], .k = (uint32_t)w->info.ne[0],
-        .x = x, .n = n, .y = y, .add = add, .add_stride = add_stride,
+        .x = in.x, .n = n, .y = y, .add = add, .add_stride = add_stride, .norm = in.norm, .norm_eps = in.eps,
     };
     return vkq__op_mul_mat(rec, &a);
+}
+
+/* rms_norm(x)·weight as the input of the next products: fused when n is small, else written to
+ * xn by its own dispatch (followed by the barrier the products need). See VKQ__FUSE_MAX_TOKENS. */
+static vkq_status norm_input(const vkq_session *s, vkq__recording *rec, vkq__view x, const vkq__weight *weight,
+                             vkq__view xn, uint32_t n, input *out) {
+    const vkq__hparams *hp = &s->model->hp;
+    if (n <= s->fuse_max) {
+        *out = (input){x, vkq__view_of(&weight->buf), hp->eps};
+        return VKQ_OK;
+    }
+    *out = (input){xn, none, 0.0f};
+    vkq_status st = vkq__op_rms_norm(rec, x, vkq__view_of(&weight->buf), xn, hp->n_embd, n, hp->eps);
+    vkq__recording_barrier(rec);
+    return st;
+}
+
+/* gate = silu(W_gate·in) * (W_up·in): in one pass over both matrices where the fused kernel
+ * applies (decode, the same format and shape), else two products and a swiglu pass. */
+static vkq_status ffn_gate_up(vkq_session *s, vkq__recording *rec, const vkq__layer *l, input in, uint32_t n,
+                              vkq__view gate, vkq__view up) {
+    const vkq__weight *wg = &l->w_gate, *wu = &l->w_up;
+    if (n <= s->fuse_max && wg->type == wu->type && wg->info.ne[0] == wu->info.ne[0] &&
+        wg->info.ne[1] == wu->info.ne[1] && vkq__mul_mat_swiglu_supported(s->ctx, wg->type)) {
+        return vkq__op_mul_mat_swiglu(rec, wg->type, vkq__view_of(&wg->buf), vkq__view_of(&wu->buf),
+                                      (uint32_t)wg->info.ne[1], (uint32_t)wg->info.ne[0], in.x, n, gate,
+                                      in.norm, in.eps);
+    }
+    vkq_status st;
+    if ((st = product(rec, wg, in, n, gate, none, 0)) || (st = product(rec, wu, in, n, up, none, 0))) return st;
+    vkq__recording_barrier(rec);
+    return vkq__op_swiglu(rec, gate, up, gate, s->model->hp.n_ff, n, 0, 0);
 }
 
 static vkq_status record_layer(vkq_session *s, vkq__recording *rec, uint32_t il, uint32_t n) {
@@ -33,11 +71,11 @@ static vkq_status record_layer(vkq_session *s, vkq__recording *rec, uint32_t il,
     vkq_status st;
 
     /* attention block: x += Wo · attention(rope(Wq·norm(x)), cache ← (rope(Wk·norm(x)), Wv·norm(x))) */
-    if ((st = vkq__op_rms_norm(rec, x, vkq__view_of(&l->attn_norm.buf), xn, E, n, hp->eps))) return st;
-    vkq__recording_barrier(rec);
-    if ((st = product(rec, &l->wq, xn, n, q, l->bq.present ? vkq__view_of(&l->bq.buf) : none, 0)) ||
-        (st = product(rec, &l->wk, xn, n, k, l->bk.present ? vkq__view_of(&l->bk.buf) : none, 0)) ||
-        (st = product(rec, &l->wv, xn, n, v, l->bv.present ? vkq__view_of(&l->bv.buf) : none, 0))) {
+    input in;
+    if ((st = norm_input(s, rec, x, &l->attn_norm, xn, n, &in))) return st;
+    if ((st = product(rec, &l->wq, in, n, q, l->bq.present ? vkq__view_of(&l->bq.buf) : none, 0)) ||
+        (st = product(rec, &l->wk, in, n, k, l->bk.present ? vkq__view_of(&l->bk.buf) : none, 0)) ||
+        (st = product(rec, &l->wv, in, n, v, l->bv.present ? vkq__view_of(&l->bv.buf) : none, 0))) {
         return st;
     }
     vkq__recording_barrier(rec);
@@ -51,20 +89,15 @@ static vkq_status record_layer(vkq_session *s, vkq__recording *rec, uint32_t il,
                 : vkq__op_attention_prefill(rec, &s->kv, q, kc, vc, params, att, n, hp->n_head, 0.0f);
     if (st) return st;
     vkq__recording_barrier(rec);
-    if ((st = product(rec, &l->wo, att, n, x, x, E))) return st;
+    if ((st = product(rec, &l->wo, (input){att, none, 0.0f}, n, x, x, E))) return st;
     vkq__recording_barrier(rec);
 
     /* feed-forward block: x += W_down · (silu(W_gate·norm(x)) * W_up·norm(x)) */
     vkq__view gate = rows(&s->gate, 0, n, hp->n_ff), up = rows(&s->up, 0, n, hp->n_ff);
-    if ((st = vkq__op_rms_norm(rec, x, vkq__view_of(&l->ffn_norm.buf), xn, E, n, hp->eps))) return st;
+    if ((st = norm_input(s, rec, x, &l->ffn_norm, xn, n, &in))) return st;
+    if ((st = ffn_gate_up(s, rec, l, in, n, gate, up))) return st;
     vkq__recording_barrier(rec);
-    if ((st = product(rec, &l->w_gate, xn, n, gate, none, 0)) || (st = product(rec, &l->w_up, xn, n, up, none, 0))) {
-        return st;
-    }
-    vkq__recording_barrier(rec);
-    if ((st = vkq__op_swiglu(rec, gate, up, gate, hp->n_ff, n, 0, 0))) return st;
-    vkq__recording_barrier(rec);
-    if ((st = product(rec, &l->w_down, gate, n, x, x, E))) return st;
+    if ((st = product(rec, &l->w_down, (input){gate, none, 0.0f}, n, x, x, E))) return st;
     vkq__recording_barrier(rec);
     return VKQ_OK;
 }
@@ -82,10 +115,10 @@ vkq_status vkq__forward_record(vkq_session *s, vkq__recording *rec, uint32_t n, 
     }
     /* Only the tokens whose logits are wanted go through the output projection. */
     vkq__view last = rows(&s->x, n - n_logits, n_logits, E), xn = rows(&s->xn, 0, n_logits, E);
-    if ((st = vkq__op_rms_norm(rec, last, vkq__view_of(&m->out_norm.buf), xn, E, n_logits, hp->eps))) return st;
-    vkq__recording_barrier(rec);
+    input in;
+    if ((st = norm_input(s, rec, last, &m->out_norm, xn, n_logits, &in))) return st;
     vkq__view logits = rows(&s->logits, 0, n_logits, hp->n_vocab);
-    if ((st = product(rec, &m->output, xn, n_logits, logits, none, 0))) return st;
+    if ((st = product(rec, &m->output, in, n_logits, logits, none, 0))) return st;
     vkq__recording_barrier(rec);
     /* Every row's argmax: a view of the last row alone could break the offset alignment. */
     return vkq__op_argmax(rec, logits, vkq__subview(&s->argmax, 0, (uint64_t)n_logits * 4), hp->n_vocab, n_logits);

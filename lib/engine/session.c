@@ -101,6 +101,7 @@ vkq_status vkq_session_create(vkq_model *m, const vkq_session_desc *desc, vkq_se
     m->n_sessions++;
     if (!(st = vkq__kv_layout_check(s->ctx, &s->kv, "session KV cache"))) {
         s->attn_splits = vkq__attention_decode_splits(s->ctx, &s->kv, m->hp.n_head);
+        s->fuse_max = vkq__env_read().no_fuse ? 0 : VKQ__FUSE_MAX_TOKENS;
         st = create_buffers(s);
     }
     if (!st) st = vkq__recording_create(s->ctx, 0, &s->decode);

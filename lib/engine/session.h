@@ -5,6 +5,12 @@
 #include "engine/engine.h"
 #include "ops/layers.h"
 
+/* Decode steps of at most this many tokens (memory-bound) fuse each RMS norm into the products
+ * that read it and gate+up+SiLU into one pass: fewer dispatches and barriers, which is most of a
+ * small model's decode time on a GPU. Prefill keeps them apart: the tiled matmul, faster there,
+ * has no fused norm. */
+#define VKQ__FUSE_MAX_TOKENS 8u
+
 struct vkq_session {
     vkq_model *model;
     vkq_context *ctx;
@@ -12,6 +18,7 @@ struct vkq_session {
     uint32_t logit_rows;          /* rows the logits buffer holds (all-logits batches) */
     vkq__kv_layout kv;
     uint32_t attn_splits;         /* split-K slices of decode attention */
+    uint32_t fuse_max;            /* most tokens a step may have for the fused products (0: never) */
     vkq__buffer *k_cache, *v_cache; /* (n_layer) each: // (n_head_kv, n_ctx, row) */
     vkq__buffer params;           /* vkq__step_params, host-visible */
     vkq__buffer ids;              /* (n_batch) uint32 token ids, host-visible */

@@ -12,12 +12,17 @@ typedef struct matvec_push {
     uint32_t rows, row0, nb, w_skip;
     uint32_t x_skip, x_stride, y_skip, y_stride;
     uint32_t add_skip, add_stride, has_add;
+    uint32_t w2_skip; /* swiglu: the W_up binding's skip */
+    uint32_t has_norm, norm_skip;
+    float eps;
 } matvec_push;
-_Static_assert(sizeof(matvec_push) == 44, "mirrors Push in shaders/matvec.comp");
+_Static_assert(sizeof(matvec_push) == 60, "mirrors Push in shaders/matvec.comp");
 
 typedef struct matvec_plan {
     bool subgroup, lane;
     uint32_t wg, rows, min_subgroup;
+    const char *kernel;  /* "matvec" or "matvec_swiglu" */
+    vkq__view w_up;      /* matvec_swiglu: the second weight matrix */
 } matvec_plan;
 
 static bool is_pow2(uint32_t v) { return v && !(v & (v - 1)); }
@@ -25,7 +30,9 @@ static bool is_pow2(uint32_t v) { return v && !(v & (v - 1)); }
 /* Shared memory of the reduction: one float per output and subgroup (or per invocation). */
 static uint64_t matvec_shared_bytes(const matvec_plan *p, uint32_t nvec) {
     uint64_t per_output = p->subgroup ? (p->wg + p->min_subgroup - 1) / p->min_subgroup : p->wg;
-    return (uint64_t)p->rows * nvec * per_output * 4;
+    uint64_t matrices = p->w_up.size ? 2 : 1; /* swiglu reduces gate and up sums */
+    uint64_t norm = (uint64_t)nvec * p->wg * 4;   /* the fused norm's reduction (always declared) */
+    return (uint64_t)p->rows * nvec * per_output * 4 * matrices + norm;
 }
 
 /* Device defaults. GPUs: 64 invocations (two NVIDIA warps, one AMD wave64, several Intel/Mali
@@ -51,7 +58,7 @@ static void matvec_defaults(vkq_context *ctx, uint32_t n, matvec_plan *p) {
 static vkq_status matvec_plan_make(vkq_context *ctx, const vkq__mul_mat_args *a, const vkq__product_format *f,
                                    const vkq__mul_mat_config *cfg, matvec_plan *p) {
     char name[64];
-    snprintf(name, sizeof name, "matvec_%s_sg", f->name);
+    snprintf(name, sizeof name, "%s_%s_sg", p->kernel, f->name);
     p->subgroup = !cfg->no_subgroup && ctx->caps.subgroup_arithmetic && vkq__shader_available(ctx, name);
     p->min_subgroup = p->subgroup ? VKQ__MAX(ctx->caps.info.subgroup_size_min, 1u) : 1;
     matvec_defaults(ctx, a->n, p);
@@ -82,8 +89,9 @@ static vkq_status matvec_chunk(vkq__recording *rec, const vkq__mul_mat_args *a, 
     vkq_context *ctx = vkq__recording_context(rec);
     const matvec_plan *p = data;
     char name[64];
-    snprintf(name, sizeof name, p->subgroup ? "matvec_%s_sg" : "matvec_%s", f->name);
-    vkq__pipeline_desc d = {.shader = name, .n_bindings = 4, .push_size = sizeof(matvec_push),
+    snprintf(name, sizeof name, "%s_%s%s", p->kernel, f->name, p->subgroup ? "_sg" : "");
+    bool swiglu = p->w_up.size != 0;
+    vkq__pipeline_desc d = {.shader = name, .n_bindings = swiglu ? 6 : 5, .push_size = sizeof(matvec_push),
                             .spec = {p->wg, p->rows, c->n, p->min_subgroup, p->lane}, .n_spec = 5};
     const vkq__pipeline *pl;
     vkq_status st = vkq__pipeline_get(ctx, &d, &pl);
@@ -92,12 +100,26 @@ static vkq_status matvec_chunk(vkq__recording *rec, const vkq__mul_mat_args *a, 
         .rows = c->rows, .row0 = c->row0, .nb = a->k / f->qk, .w_skip = c->w_skip,
         .x_skip = c->x_skip, .x_stride = a->k / 4, .y_skip = c->y_skip, .y_stride = a->m,
         .add_skip = c->add_skip, .add_stride = a->add_stride, .has_add = a->add.size != 0,
+        .has_norm = a->norm.size != 0, .eps = a->norm_eps,
     };
     uint64_t rows_per_group = (uint64_t)p->rows * (p->lane ? p->wg : 1);
     uint64_t groups = (c->rows + rows_per_group - 1) / rows_per_group;
     /* The shader walks row groups in a grid-stride loop: capping the grid is always correct. */
     groups = VKQ__MIN(groups, (uint64_t)ctx->caps.info.max_workgroup_count[0]);
-    vkq__view b[4] = {c->w, c->x, c->y, c->add};
+    vkq__view b[6] = {c->w, c->x, c->y, c->add, c->w, c->x};
+    vkq__view *norm = &b[swiglu ? 5 : 4];
+    if (a->norm.size) {
+        /* Each chunk holds whole vectors: every one needs the whole norm weight. */
+        uint32_t skip;
+        vkq__product_bind(ctx, a->norm, 0, (uint64_t)a->k * 4, norm, &skip);
+        push.norm_skip = skip / 16;
+    } /* else: X bound again, never read */
+    if (swiglu) {
+        /* Same format and shape as W: the same rows of W_up, bound the way the chunk bound W. */
+        uint64_t row_bytes = (uint64_t)a->k / f->qk * f->qbytes;
+        vkq__product_bind(ctx, p->w_up, (uint64_t)c->row0 * row_bytes, (uint64_t)c->rows * row_bytes, &b[4],
+                          &push.w2_skip);
+    }
     return vkq__recording_dispatch(rec, pl, b, &push, (uint32_t)groups, 1, 1);
 }
 
@@ -105,12 +127,22 @@ vkq_status vkq__matvec_record(vkq__recording *rec, const vkq__mul_mat_args *a,
                               const vkq__product_format *f, const vkq__mul_mat_config *cfg,
                               char *variant) {
     vkq_context *ctx = vkq__recording_context(rec);
-    matvec_plan p;
+    matvec_plan p = {.kernel = "matvec"};
     vkq_status st = matvec_plan_make(ctx, a, f, cfg, &p);
     if (st) return st;
     if (variant) {
         snprintf(variant, 96, "matvec_%s%s wg %u rows %u%s", f->name, p.subgroup ? "_sg" : "", p.wg, p.rows,
                  p.lane ? " per lane" : "");
     }
+    return vkq__product_for_each_chunk(rec, a, f, MATVEC_MAX_VECTORS, matvec_chunk, &p);
+}
+
+vkq_status vkq__matvec_swiglu_record(vkq__recording *rec, const vkq__mul_mat_args *a,
+                                     const vkq__product_format *f, vkq__view w_up,
+                                     const vkq__mul_mat_config *cfg) {
+    vkq_context *ctx = vkq__recording_context(rec);
+    matvec_plan p = {.kernel = "matvec_swiglu", .w_up = w_up};
+    vkq_status st = matvec_plan_make(ctx, a, f, cfg, &p);
+    if (st) return st;
     return vkq__product_for_each_chunk(rec, a, f, MATVEC_MAX_VECTORS, matvec_chunk, &p);
 }

@@ -5,6 +5,7 @@
 
 #include "quant/quant.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -147,6 +148,7 @@ static vkq_status check_args(vkq_context *ctx, const vkq__mul_mat_args *a, const
     if (!st && a->add.size) {
         st = check_view(ctx, a, f->name, "add", a->add, ((n - 1) * a->add_stride + m) * 4, 4);
     }
+    if (!st && a->norm.size) st = check_view(ctx, a, f->name, "norm", a->norm, k * 4, 16);
     return st;
 }
 
@@ -165,7 +167,12 @@ vkq_status vkq__op_mul_mat_config(vkq__recording *rec, const vkq__mul_mat_args *
          * on lavapipe (1.3 to 3.5 times for n = 16..256; docs/PERFORMANCE.md), because llvmpipe
          * loads shared memory lane by lane. */
         bool cpu = ctx->caps.info.type == VKQ_DEVICE_TYPE_CPU;
-        kernel = a->n <= 8 || cpu ? VKQ__MUL_MAT_MATVEC : VKQ__MUL_MAT_MATMUL;
+        /* A fused norm exists in matvec only: correct at any n, in passes of 8. */
+        kernel = a->n <= 8 || cpu || a->norm.size ? VKQ__MUL_MAT_MATVEC : VKQ__MUL_MAT_MATMUL;
+    }
+    if (kernel == VKQ__MUL_MAT_MATMUL && a->norm.size) {
+        return vkq__fail(&ctx->diag, VKQ_ERR_UNSUPPORTED, "mul_mat %s: the matmul kernel has no fused norm",
+                         f->name);
     }
     if (kernel == VKQ__MUL_MAT_MATVEC) return vkq__matvec_record(rec, a, f, cfg, variant);
     if (kernel == VKQ__MUL_MAT_MATMUL) return vkq__matmul_record(rec, a, f, cfg, variant);
@@ -175,6 +182,42 @@ vkq_status vkq__op_mul_mat_config(vkq__recording *rec, const vkq__mul_mat_args *
 
 vkq_status vkq__op_mul_mat(vkq__recording *rec, const vkq__mul_mat_args *a) {
     return vkq__op_mul_mat_config(rec, a, NULL, NULL);
+}
+
+bool vkq__mul_mat_swiglu_supported(vkq_context *ctx, vkq_type wtype) {
+    const vkq__product_format *f = vkq__product_format_get(wtype);
+    if (!ctx || !ctx->device || !f) return false;
+    char name[64];
+    /* As for matvec: the shared-memory variant runs wherever the subgroup one does. */
+    snprintf(name, sizeof name, "matvec_swiglu_%s", f->name);
+    return vkq__shader_available(ctx, name);
+}
+
+vkq_status vkq__op_mul_mat_swiglu(vkq__recording *rec, vkq_type wtype, vkq__view w_gate, vkq__view w_up,
+                                  uint32_t m, uint32_t k, vkq__view x, uint32_t n, vkq__view out,
+                                  vkq__view norm, float norm_eps) {
+    return vkq__op_mul_mat_swiglu_config(rec, wtype, w_gate, w_up, m, k, x, n, out, norm, norm_eps, NULL);
+}
+
+vkq_status vkq__op_mul_mat_swiglu_config(vkq__recording *rec, vkq_type wtype, vkq__view w_gate,
+                                         vkq__view w_up, uint32_t m, uint32_t k, vkq__view x,
+                                         uint32_t n, vkq__view out, vkq__view norm, float norm_eps,
+                                         const vkq__mul_mat_config *cfg) {
+    vkq_context *ctx = vkq__recording_context(rec);
+    vkq__mul_mat_config none = {0};
+    if (!cfg) cfg = &none;
+    vkq__mul_mat_args a = {.wtype = wtype, .w = w_gate, .m = m, .k = k, .x = x, .n = n, .y = out,
+                           .norm = norm, .norm_eps = norm_eps};
+    const vkq__product_format *f;
+    vkq_status st = check_args(ctx, &a, &f);
+    if (st) return st;
+    st = check_view(ctx, &a, f->name, "W_up", w_up, (uint64_t)m * (k / f->qk * (uint64_t)f->qbytes), 4);
+    if (st) return st;
+    if (!vkq__mul_mat_swiglu_supported(ctx, wtype)) {
+        return vkq__fail(&ctx->diag, VKQ_ERR_UNSUPPORTED, "mul_mat_swiglu %s: no kernel in this build",
+                         f->name);
+    }
+    return vkq__matvec_swiglu_record(rec, &a, f, w_up, cfg);
 }
 
 /* ---- CPU references ----------------------------------------------------------------------- */
@@ -210,6 +253,24 @@ void vkq__ref_mul_mat(vkq_type wtype, const void *w, uint32_t m, uint32_t k, con
                 if (add) v += (double)add[jj * add_stride + r];
                 y[jj * m + r] = (float)v;
             }
+        }
+    }
+}
+
+void vkq__ref_mul_mat_swiglu(vkq_type wtype, const void *w_gate, const void *w_up, uint32_t m, uint32_t k,
+                             const float *x, uint32_t n, float *out) {
+    uint64_t row_bytes;
+    if (!vkq__row_bytes(wtype, k, &row_bytes)) return;
+    /* Row by row and vector by vector through vkq__ref_mul_mat: no heap, and the same sums. The
+     * products are rounded to float there; the silu and the product below are not. */
+    for (uint32_t r = 0; r < m; r++) {
+        for (uint32_t j = 0; j < n; j++) {
+            float g, u;
+            const float *xj = x + (uint64_t)j * k;
+            vkq__ref_mul_mat(wtype, (const uint8_t *)w_gate + r * row_bytes, 1, k, xj, 1, &g, NULL, 0);
+            vkq__ref_mul_mat(wtype, (const uint8_t *)w_up + r * row_bytes, 1, k, xj, 1, &u, NULL, 0);
+            double gd = g;
+            out[(uint64_t)j * m + r] = (float)(gd / (1.0 + exp(-gd)) * (double)u);
         }
     }
 }

@@ -33,6 +33,13 @@ typedef struct vkq__mul_mat_args {
     vkq__view y;                                /* Y: n vectors of m float32 (vector j at float offset j*m) */
     vkq__view add;                              /* optional (add.size == 0: none): y = W·x + add, same shape as y (fuses residual adds and biases; for a bias broadcast set add_stride = 0) */
     uint32_t add_stride;                        /* floats between vectors of add: m for a residual, 0 for a bias */
+    vkq__view norm;                             /* optional (norm.size == 0: none): RMS norm fused into the input: X
+                                                   is un-normalized and each vector is used as
+                                                   x / sqrt(mean(x^2) + norm_eps) * norm (k floats, offset a
+                                                   multiple of 16). matvec only (decode): the op
+                                                   picks matvec at every n then, and refuses the
+                                                   matmul kernel with VKQ_ERR_UNSUPPORTED */
+    float norm_eps;
 } vkq__mul_mat_args;
 
 /* Records Y = W·X (+ add). Picks matvec for n <= 8, tiled matmul beyond (on CPU drivers such
@@ -44,6 +51,23 @@ vkq_status vkq__op_mul_mat(vkq__recording *rec, const vkq__mul_mat_args *a);
 /* CPU reference (double accumulation), same semantics. */
 void vkq__ref_mul_mat(vkq_type wtype, const void *w, uint32_t m, uint32_t k, const float *x,
                       uint32_t n, float *y, const float *add, uint32_t add_stride);
+
+/* The gate+up pair of a SwiGLU feed-forward block in one pass over the weights (decode):
+ *     out[j][i] = silu(W_gate[i]·x[j]) * (W_up[i]·x[j]),  silu(g) = g / (1 + exp(-g))
+ *     W_gate, W_up: (m, k) in wtype, both    x: (n, k) float    out: (n, m) float
+ * Each x value is loaded once for both matrices and only the activations are written. View
+ * rules as for vkq__op_mul_mat (W_up like W); split like it. Meant for n <= 8 (the matvec
+ * kernel; larger n runs in passes of 8). VKQ_ERR_UNSUPPORTED where the build or device lacks
+ * the kernel for wtype: the caller then records the two products and vkq__op_swiglu. x must
+ * not overlap out. norm, norm_eps: an RMS norm fused into the input, as in vkq__mul_mat_args
+ * (norm.size == 0: none). */
+vkq_status vkq__op_mul_mat_swiglu(vkq__recording *rec, vkq_type wtype, vkq__view w_gate, vkq__view w_up,
+                                  uint32_t m, uint32_t k, vkq__view x, uint32_t n, vkq__view out,
+                                  vkq__view norm, float norm_eps);
+bool vkq__mul_mat_swiglu_supported(vkq_context *ctx, vkq_type wtype);
+/* CPU reference: both products in double, then silu(g) * u in double, rounded once. */
+void vkq__ref_mul_mat_swiglu(vkq_type wtype, const void *w_gate, const void *w_up, uint32_t m, uint32_t k,
+                             const float *x, uint32_t n, float *out);
 
 /* out[i] = dequantized row ids[i] of table (n_rows rows of k elements, type `type`); ids are
  * uint32 in a buffer (so that a recorded decode step can read the token id from a buffer).
@@ -93,6 +117,13 @@ typedef struct vkq__mul_mat_config {
 vkq_status vkq__op_mul_mat_config(vkq__recording *rec, const vkq__mul_mat_args *a,
                                   const vkq__mul_mat_config *cfg, char *variant);
 
+/* vkq__op_mul_mat_swiglu with a chosen matvec layout and tuning (cfg's matvec fields; NULL:
+ * the device's defaults). */
+vkq_status vkq__op_mul_mat_swiglu_config(vkq__recording *rec, vkq_type wtype, vkq__view w_gate,
+                                         vkq__view w_up, uint32_t m, uint32_t k, vkq__view x,
+                                         uint32_t n, vkq__view out, vkq__view norm, float norm_eps,
+                                         const vkq__mul_mat_config *cfg);
+
 /* ---- shared by products.c, matvec.c, matmul.c, get_rows.c -------------------------------- */
 
 /* What the shaders know of a format (shaders/formats/<name>.glsl). */
@@ -139,6 +170,10 @@ vkq_status vkq__product_for_each_chunk(vkq__recording *rec, const vkq__mul_mat_a
 vkq_status vkq__matvec_record(vkq__recording *rec, const vkq__mul_mat_args *a,
                               const vkq__product_format *f, const vkq__mul_mat_config *cfg,
                               char *variant);
+/* The SWIGLU matvec variant: W = W_gate in a, Y the activations, no add. */
+vkq_status vkq__matvec_swiglu_record(vkq__recording *rec, const vkq__mul_mat_args *a,
+                                     const vkq__product_format *f, vkq__view w_up,
+                                     const vkq__mul_mat_config *cfg);
 vkq_status vkq__matmul_record(vkq__recording *rec, const vkq__mul_mat_args *a,
                               const vkq__product_format *f, const vkq__mul_mat_config *cfg,
                               char *variant);
