@@ -399,7 +399,12 @@ typedef struct vkq_session_desc {
     uint32_t n_ctx;               /* tokens the KV cache holds; 0: min(training context, 4096) */
     uint32_t n_batch;             /* most tokens per prefill submission; 0: 256 */
     vkq_type kv_type;             /* VKQ_TYPE_NONE (default) = F16; also Q8_0, Q4_0 */
-    uint32_t reserved[16];        /* must be zero */
+    uint32_t collect_importance;  /* non-zero: every eval also sums, on the GPU, x^2 of each
+                                     input column of every weight matrix, for
+                                     vkq_session_save_importance (an importance matrix). Costs
+                                     a small dispatch per product input, and decode steps run
+                                     without the fused products */
+    uint32_t reserved[15];        /* must be zero */
 } vkq_session_desc;
 
 VKQ_API vkq_status vkq_session_create(vkq_model *model, const vkq_session_desc *desc,
@@ -423,6 +428,19 @@ VKQ_API vkq_status vkq_session_eval(vkq_session *session, const int32_t *tokens,
                                     float *all_logits);
 /* Copies the last token's n_vocab logits. VKQ_ERR_STATE before any eval. */
 VKQ_API vkq_status vkq_session_logits(vkq_session *session, float *logits);
+
+/* Writes what a session created with collect_importance gathered since its creation (or the
+ * last vkq_session_clear_importance; vkq_session_reset does not clear it, so one collection
+ * may span many windows of text): for every weight matrix the mean over evaluated tokens of
+ * x^2 of each input column, as the F32 tensor "<weight name>.importance" of a GGUF file (keys
+ * general.type = "imatrix", vkq.importance.tokens), which vkq_quantize_desc.importance_path
+ * reads. Matrices reading the same input (q/k/v, gate/up) get the same vector; the output
+ * projection's covers only the tokens whose logits were computed (all of them when
+ * all_logits is used). The file is written atomically. VKQ_ERR_STATE: collection off, or no
+ * token evaluated yet; VKQ_ERR_IO: the file cannot be written. */
+VKQ_API vkq_status vkq_session_save_importance(vkq_session *session, const char *path);
+/* Zeroes the collected sums. VKQ_ERR_STATE when collection is off. */
+VKQ_API vkq_status vkq_session_clear_importance(vkq_session *session);
 
 typedef struct vkq_sampler_desc {
     float temperature;            /* 0: greedy (argmax, computed on the GPU) */
@@ -718,7 +736,8 @@ typedef struct vkq_quantize_desc {
                                      are dequantized first, with a warning); required */
     const char *output_path;      /* written atomically (temporary file, then rename): on any
                                      failure it is left as it was; required */
-    /* The target: exactly one of these three. */
+    /* The target: exactly one of preset, type, target and a budget (target_bpw or
+     * target_size, below). */
     vkq_quantize_preset preset;   /* a mix of formats by tensor role */
     vkq_type type;                /* every weight matrix in this type (any type but Q8_1) */
     const char *target;           /* a name: a preset ("q4_k_m") if one has it, else a type
@@ -736,6 +755,17 @@ typedef struct vkq_quantize_desc {
     vkq_progress_fn progress;     /* NULL: none. Called on the calling thread with the fraction
                                      of weights done; non-zero return cancels (VKQ_ERR_STATE) */
     void *progress_user_data;
+    /* A size budget: each weight matrix gets the format that, with all the others, meets it
+     * with the least total squared error (importance-weighted where the importance file has
+     * the matrix), measured by quantizing each matrix in each candidate: q2_k q3_k q4_k q5_k
+     * q6_k q8_0 for rows that are a multiple of 256, q4_0 q5_0 q8_0 for multiples of 32. The
+     * search costs about one quantization per candidate. Overridden matrices keep their
+     * override, other tensors stay f32, matrices with no candidate take the fallback (f16);
+     * their bytes count against the budget. A budget below what the cheapest candidates
+     * reach fails with VKQ_ERR_INVALID_ARGUMENT, whose message gives that smallest size. */
+    double target_bpw;            /* 0: none. Bits per weight of the output, as the report's
+                                     bits_per_weight (8 * tensor bytes / all elements); (0, 64] */
+    uint64_t target_size;         /* 0: none. Bytes of the output file, header included */
     uint32_t reserved[16];        /* must be zero */
 } vkq_quantize_desc;
 
@@ -768,11 +798,18 @@ typedef struct vkq_quantize_report {
     uint64_t output_bytes;        /* tensor data of the output (without padding) */
     uint64_t output_file_size;
     double bits_per_weight;       /* 8 * output_bytes / elements */
-    uint32_t file_type;           /* general.file_type written (llama.cpp's LLAMA_FTYPE_*) */
+    uint32_t file_type;           /* general.file_type written (llama.cpp's LLAMA_FTYPE_*; with a
+                                     budget, the one for the type that holds the most weights,
+                                     as llama.cpp guesses: q4_k -> Q4_K_M) */
     uint32_t n_fallbacks;         /* tensors written in a fallback type */
     uint32_t n_dequantized;       /* quantized input tensors that were dequantized first */
     uint32_t threads;             /* threads used */
     double seconds;
+    uint64_t budget_bytes;        /* with a budget: the tensor data it allowed (output_bytes is
+                                     at most this); else 0 */
+    double error_energy;          /* sum over tensors of the squared reconstruction error,
+                                     importance-weighted where there is importance: what a
+                                     budget minimizes */
     uint32_t reserved[16];
 } vkq_quantize_report;
 
@@ -782,7 +819,8 @@ typedef struct vkq_quantize_report {
  * Metadata is copied, general.file_type set, the alignment kept. report (may be NULL) receives
  * the figures; free it with vkq_quantize_report_free, also after a failure (it is then empty).
  * Errors: VKQ_ERR_INVALID_ARGUMENT (NULL ctx/desc/paths, no target or several, unknown type or
- * preset name, Q8_1 target, override without '=' or with an unknown type, non-zero reserved),
+ * preset name, Q8_1 target, override without '=' or with an unknown type, non-zero reserved,
+ * target_bpw out of range, a budget too small to meet),
  * VKQ_ERR_NOT_FOUND (no input or importance file), VKQ_ERR_BAD_FILE (malformed input or
  * importance file, an importance tensor of the wrong type or length), VKQ_ERR_IO (the output
  * cannot be written), VKQ_ERR_OUT_OF_HOST_MEMORY, VKQ_ERR_STATE (cancelled). The whole output
@@ -791,6 +829,140 @@ VKQ_API vkq_status vkq_model_quantize(vkq_context *ctx, const vkq_quantize_desc 
                                       vkq_quantize_report *report);
 /* Frees what vkq_model_quantize allocated in the report and zeroes it. NULL: no-op. */
 VKQ_API void vkq_quantize_report_free(vkq_quantize_report *report);
+
+/* ---------------------------------------------------------------------------------------------
+ * Analysis: per-layer quantization error (vkq analyze). Where quantization hurts a model: for
+ * each weight matrix and each format, the error of the matrix quantized and dequantized by vkq's
+ * own quantizer (weight space); with calibration tokens, the error of the hidden state after
+ * each layer and of the final logits against the unquantized model, from the CPU reference
+ * forward pass (activation space). Runs on the CPU: the context may be VKQ_DEVICE_MODE_NONE.
+ * The definitions of the figures and the JSON and CSV report formats: docs/ANALYSIS.md.
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct vkq_analysis_desc {
+    const char *model_path;       /* the source model (GGUF), required. Quantized weights are
+                                     dequantized first: the source is what they dequantize to */
+    const char *const *formats;   /* n_formats names, required. The exact lower-case spelling
+                                     of a type ("q4_k", "q8_0", "f32": vkq_type_name) is that
+                                     type for every weight matrix; any other name is a preset
+                                     (vkq_quantize_preset_from_name, case-insensitive: "Q4_K_M",
+                                     "Q4_0"), each matrix getting the type the preset gives it.
+                                     A type that does not fit a matrix's rows falls back as
+                                     vkq_model_quantize does */
+    uint32_t n_formats;           /* 1..64 */
+    const char *const *overrides; /* n_overrides "PATTERN=TYPE" rules as in vkq_quantize_desc
+                                     (glob on the tensor name, last match wins); NULL: none */
+    uint32_t n_overrides;
+    const int32_t *tokens;        /* calibration tokens, evaluated as one sequence from position
+                                     0; NULL (with n_tokens 0): weight-space metrics only */
+    uint32_t n_tokens;            /* 0, or 1..65536 */
+    int quantize_with_importance; /* 0 (default): quantize as vkq quantize does without
+                                     --imatrix; non-zero: weight each matrix's quantization
+                                     error with the importance measured on the tokens */
+    uint32_t threads;             /* 0: one per online CPU */
+    vkq_progress_fn progress;     /* NULL: none. Called on the calling thread with the fraction
+                                     done; non-zero return cancels (VKQ_ERR_STATE) */
+    void *progress_user_data;
+    uint32_t reserved[16];        /* must be zero */
+} vkq_analysis_desc;
+
+/* One weight matrix in one format. Errors are of the dequantized matrix against the source's,
+ * over all its elements (vkq's metrics module; see docs/ANALYSIS.md for the definitions). */
+typedef struct vkq_analysis_weight_metrics {
+    vkq_type type;                /* the type used: the format's choice, or its fallback */
+    uint64_t bytes;               /* of the matrix in that type */
+    double bpw;                   /* 8 * bytes / elements */
+    double rmse, rel_l2, sqnr_db, max_abs, cosine; /* exact: 0, 0, +INFINITY, 0, 1 */
+    double clipped_fraction;      /* fraction of weights saturated at their scale group's grid
+                                     end: beyond the group's extreme reconstructed value by more
+                                     than half the grid step there (docs/ANALYSIS.md) */
+    int has_importance;           /* the weighted figures below are set */
+    double weighted_rel_l2, weighted_sqnr_db; /* each column's error weighted by its importance
+                                                 (mean x^2 of that input on the tokens) */
+    uint32_t reserved[8];
+} vkq_analysis_weight_metrics;
+
+typedef struct vkq_analysis_tensor {
+    char name[64];                /* "blk.0.attn_q.weight" */
+    char role[32];                /* "attn_q", ..., "token_embd", "output": the name without
+                                     "blk.N." and ".weight" */
+    int32_t layer;                /* N of "blk.N.", -1 for the others */
+    uint32_t n_dims;
+    uint64_t ne[4];               /* ne[0]: row length */
+    uint64_t elements;
+    vkq_type source_type;         /* as stored in the source file */
+    vkq_analysis_weight_metrics *formats; /* n_formats, in the desc's order */
+    uint32_t reserved[8];
+} vkq_analysis_tensor;
+
+/* The hidden state (residual stream) after one layer against the source model's, over all the
+ * calibration tokens. */
+typedef struct vkq_analysis_layer_metrics {
+    uint32_t layer;
+    double cosine, sqnr_db, rel_l2;
+    uint32_t reserved[4];
+} vkq_analysis_layer_metrics;
+
+typedef struct vkq_analysis_format {
+    char name[32];                /* as given in the desc */
+    vkq_quantize_preset preset;   /* the preset, or VKQ_QUANTIZE_PRESET_NONE for a type */
+    vkq_type type;                /* the type, or VKQ_TYPE_NONE for a preset */
+    uint64_t bytes;               /* the whole model: matrices in their types, other tensors
+                                     F32, as vkq_model_quantize writes them */
+    double bpw;                   /* 8 * bytes / all elements */
+    uint32_t n_fallbacks;         /* matrices in a fallback type */
+    /* With calibration tokens (the report's n_tokens > 0) only: */
+    double kld_mean, kld_stderr;  /* KL(p_source || p_quantized) of the next-token
+                                     distributions, mean over the token positions and its
+                                     standard error */
+    double top1;                  /* fraction of positions where both argmaxes agree */
+    vkq_analysis_layer_metrics *accumulated; /* n_layer: every matrix quantized */
+    vkq_analysis_layer_metrics *isolated;    /* n_layer: layer L's matrices quantized, fed the
+                                                source model's input of layer L */
+    uint32_t reserved[8];
+} vkq_analysis_format;
+
+typedef struct vkq_analysis_report {
+    char *model_path;             /* copy of desc->model_path */
+    char architecture[32], name[128];
+    uint32_t n_layer, n_embd;     /* n_embd 0 when the file has no llama hyperparameters */
+    uint64_t n_params;            /* elements of all tensors */
+    uint64_t source_bytes;        /* tensor data of the source file */
+    uint32_t n_formats;
+    vkq_analysis_format *formats; /* n_formats, in the desc's order */
+    uint64_t n_tensors;
+    vkq_analysis_tensor *tensors; /* the weight matrices, in file order */
+    uint32_t n_tokens;            /* calibration tokens used; 0: weight space only */
+    uint32_t threads;
+    double seconds;
+    uint32_t reserved[16];
+} vkq_analysis_report;
+
+/* Runs the analysis that desc describes into *out (zeroed first; free it with
+ * vkq_analysis_report_free, also after a failure). Weight matrices are the tensors of two or
+ * more dimensions named "*.weight". Activation-space figures need a llama-family model.
+ * Errors (message in vkq_context_last_error(ctx)): VKQ_ERR_INVALID_ARGUMENT (NULL ctx, desc or
+ * out; no formats or more than 64; a format that is neither a type nor a preset, is Q8_1, or
+ * is given twice; a bad override; n_tokens without tokens or over 65536; a token id out of the
+ * vocabulary; a non-zero reserved field), VKQ_ERR_NOT_FOUND (no model file), VKQ_ERR_BAD_FILE (malformed
+ * file, or tokens given for a file that is not a llama-family model), VKQ_ERR_OUT_OF_HOST_MEMORY
+ * (the activation pass holds two dequantized copies of the model in host memory),
+ * VKQ_ERR_STATE (cancelled). */
+VKQ_API vkq_status vkq_analyze(vkq_context *ctx, const vkq_analysis_desc *desc,
+                               vkq_analysis_report *out);
+/* Frees what vkq_analyze allocated in the report and zeroes it. NULL: no-op. */
+VKQ_API void vkq_analysis_report_free(vkq_analysis_report *report);
+
+/* Writes the report as JSON (the "vkq_analysis": 1 format of docs/ANALYSIS.md, read by
+ * vkq-viz) or as CSV (weight rows, then activation rows; columns in docs/ANALYSIS.md).
+ * calibration_path: the text the tokens came from, recorded in the report; NULL: none.
+ * Non-finite numbers are written as null (JSON) or an empty field (CSV). The file is written
+ * whole to a temporary beside `path`, then renamed over it. Errors: VKQ_ERR_INVALID_ARGUMENT
+ * (NULL ctx, report or path), VKQ_ERR_IO. */
+VKQ_API vkq_status vkq_analysis_write_json(vkq_context *ctx, const vkq_analysis_report *report,
+                                           const char *calibration_path, const char *path);
+VKQ_API vkq_status vkq_analysis_write_csv(vkq_context *ctx, const vkq_analysis_report *report,
+                                          const char *path);
 
 /* [gguf section — declarations below this line] */
 

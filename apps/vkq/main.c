@@ -12,6 +12,8 @@ static const cli_command commands[] = {
     {"quantize", "quantize a GGUF model into other block formats", cmd_quantize},
     {"perplexity", "perplexity of a text, and KL-divergence against a reference model", cmd_perplexity},
     {"inspect", "print a GGUF file's metadata and tensor table", cmd_inspect},
+    {"imatrix", "importance matrix (mean x^2 per input column) from calibration text", cmd_imatrix},
+    {"analyze", "per-tensor and per-layer quantization error, as JSON and CSV", cmd_analyze},
 };
 
 static void usage(FILE *f) {

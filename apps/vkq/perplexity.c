@@ -52,36 +52,6 @@ static int parse(int argc, char **argv, ppl_args *a) {
     return 0;
 }
 
-/* The whole file, NUL-terminated; NULL (after a message) on failure. */
-static char *read_text(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return fprintf(stderr, "vkq perplexity: cannot open %s\n", path), NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap + 1);
-    while (buf) {
-        n += fread(buf + n, 1, cap - n, f);
-        if (n < cap) break;
-        char *bigger = realloc(buf, 2 * cap + 1);
-        if (!bigger) free(buf);
-        buf = bigger, cap *= 2;
-    }
-    bool bad = ferror(f);
-    fclose(f);
-    if (!buf || bad) return fprintf(stderr, "vkq perplexity: cannot read %s\n", path), free(buf), NULL;
-    buf[n] = 0;
-    *len = n;
-    return buf;
-}
-
-/* The text as tokens. ADD_SPECIAL: the tokenizer puts BOS in front only when the model's file
- * asks for it, as the model was trained. Control-token spellings in the text stay plain text. */
-static vkq_status tokenize(const vkq_tokenizer *tok, const char *text, size_t len, int32_t **tokens, size_t *n) {
-    size_t cap = len + 16; /* a token covers at least one byte, plus BOS and EOS */
-    *tokens = malloc(cap * sizeof **tokens);
-    if (!*tokens) return VKQ_ERR_OUT_OF_HOST_MEMORY;
-    return vkq_tokenizer_encode(tok, text, len, VKQ_TOKENIZE_ADD_SPECIAL, *tokens, cap, n);
-}
-
 /* One line, redrawn: only for a terminal, not for logs and pipes. */
 static int progress_line(const vkq_perplexity_result *r, uint32_t n_windows, void *user) {
     (void)user;
@@ -140,7 +110,7 @@ int cmd_perplexity(int argc, char **argv) {
     int rc = parse(argc, argv, &a);
     if (rc) return rc;
     size_t len = 0, n = 0;
-    char *text = read_text(a.text, &len);
+    char *text = cli_read_text("perplexity", a.text, &len);
     if (!text) return 1;
     vkq_context *ctx = cli_context(VKQ_DEVICE_MODE_DEFAULT, a.device, false);
     vkq_model *model = NULL, *base = NULL;
@@ -151,7 +121,7 @@ int cmd_perplexity(int argc, char **argv) {
     if (!st && a.base) st = open_model(ctx, a.base, &a, &base, &ref), what = "loading the reference model";
     const vkq_tokenizer *tok = model ? vkq_model_tokenizer(model) : NULL;
     if (!st && !tok) st = VKQ_ERR_NOT_FOUND, what = "the model has no tokenizer; tokenizing";
-    if (!st) st = tokenize(tok, text, len, &tokens, &n), what = "tokenizing";
+    if (!st) st = cli_tokenize(tok, text, len, &tokens, &n), what = "tokenizing";
     vkq_perplexity_result r = {0};
     if (!st && n < a.n_ctx) {
         fprintf(stderr, "vkq perplexity: the text is %zu tokens, less than one window of %llu (try a smaller --ctx)\n", n, a.n_ctx);

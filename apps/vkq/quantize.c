@@ -1,6 +1,6 @@
-/* vkq quantize IN.gguf OUT.gguf TYPE|PRESET: writes a copy of a model with its weight matrices
- * in other block formats, then a table of what each tensor became and its reconstruction error.
- * Public API only; opens no Vulkan device. */
+/* vkq quantize IN.gguf OUT.gguf TYPE|PRESET (or --target-bpw B / --target-size S): writes a
+ * copy of a model with its weight matrices in other block formats, then a table of what each
+ * tensor became and its reconstruction error. Public API only; opens no Vulkan device. */
 #include "cli.h"
 
 #include <math.h>
@@ -12,7 +12,8 @@
 
 static void usage(FILE *f) {
     fprintf(f,
-            "usage: vkq quantize IN.gguf OUT.gguf TYPE|PRESET [options]\n\n"
+            "usage: vkq quantize IN.gguf OUT.gguf TYPE|PRESET [options]\n"
+            "       vkq quantize IN.gguf OUT.gguf --target-bpw B | --target-size S [options]\n\n"
             "Quantizes the weight matrices of IN into OUT (written whole or not at all); norms\n"
             "and biases stay f32, metadata is copied. Input weights may be f32, f16 or bf16;\n"
             "quantized ones are dequantized first (with a warning).\n\n"
@@ -21,6 +22,15 @@ static void usage(FILE *f) {
             "          type where a preset has the same name, as in type:q4_0)\n"
             "  PRESET  a mix by tensor role: Q4_0 Q8_0 Q6_K Q4_K_S Q4_K_M Q5_K_M Q3_K_M Q2_K\n"
             "          IQ4_XS (rules in docs/FORMATS.md)\n\n"
+            "  --target-bpw B           instead of TYPE|PRESET, a size budget: B bits per\n"
+            "                           weight (8 x tensor bytes / all weights). Each matrix\n"
+            "                           is quantized in every candidate format (q2_k..q6_k,\n"
+            "                           q8_0; q4_0 q5_0 q8_0 for rows not a multiple of 256)\n"
+            "                           to measure its error, then gets the format that meets\n"
+            "                           the budget with the least total error (--imatrix\n"
+            "                           weights it)\n"
+            "  --target-size S          the same for a file of at most S bytes (suffix K, M,\n"
+            "                           G: 2^10, 2^20, 2^30)\n"
             "  --override PATTERN=TYPE  tensors whose name matches the glob get TYPE, e.g.\n"
             "                           'blk.*.ffn_down.weight=q6_k'; repeatable, last match wins\n"
             "  --imatrix FILE           importance file: a GGUF with an f32 tensor\n"
@@ -60,13 +70,21 @@ static void json_number(FILE *f, double v) {
 }
 
 static void print_json(const vkq_quantize_report *r, const char *in, const char *out,
-                       const char *target) {
+                       const vkq_quantize_desc *d) {
     printf("{\"input\": ");
     cli_json_string(stdout, in);
     printf(", \"output\": ");
     cli_json_string(stdout, out);
-    printf(", \"target\": ");
-    cli_json_string(stdout, target);
+    if (d->target) {
+        printf(", \"target\": ");
+        cli_json_string(stdout, d->target);
+    } else if (d->type) {
+        printf(", \"target\": \"type:%s\"", vkq_type_name(d->type));
+    }
+    if (d->target_bpw) printf(", \"target_bpw\": %.6g", d->target_bpw);
+    if (d->target_size) printf(", \"target_size\": %llu", (unsigned long long)d->target_size);
+    if (r->budget_bytes) printf(", \"budget_bytes\": %llu", (unsigned long long)r->budget_bytes);
+    printf(", \"error_energy\": %.6g", r->error_energy);
     printf(", \"file_type\": %u, \"elements\": %llu, \"input_bytes\": %llu, \"output_bytes\": %llu,"
            " \"output_file_size\": %llu, \"bits_per_weight\": %.4f, \"fallbacks\": %u,"
            " \"dequantized\": %u, \"threads\": %u, \"seconds\": %.3f, \"tensors\": [",
@@ -100,7 +118,8 @@ static void print_json(const vkq_quantize_report *r, const char *in, const char 
     printf("\n]}\n");
 }
 
-static void print_text(const vkq_quantize_report *r, bool importance) {
+static void print_text(const vkq_quantize_report *r, const vkq_quantize_desc *d) {
+    bool importance = d->importance_path != NULL;
     printf("%-28s %-14s %-7s %-7s %12s %10s %9s%s\n", "tensor", "shape", "from", "to", "bytes",
            "rel_l2", "sqnr_dB", importance ? "  w_sqnr_dB" : "");
     for (uint64_t i = 0; i < r->n_tensors; i++) {
@@ -121,12 +140,44 @@ static void print_text(const vkq_quantize_report *r, bool importance) {
            r->bits_per_weight, (unsigned long long)r->output_file_size, r->file_type);
     printf("%u fallback(s), %u tensor(s) dequantized first, %u thread(s), %.2f s\n",
            r->n_fallbacks, r->n_dequantized, r->threads, r->seconds);
+    if (d->target_bpw) {
+        printf("budget %.4g bits/weight (%llu bytes of tensor data): achieved %.4f bits/weight "
+               "(%llu bytes), total squared error %.6g\n", d->target_bpw,
+               (unsigned long long)r->budget_bytes, r->bits_per_weight,
+               (unsigned long long)r->output_bytes, r->error_energy);
+    } else if (d->target_size) {
+        printf("budget %llu bytes of file (%llu of tensor data): achieved %llu bytes of file, "
+               "%.4f bits/weight, total squared error %.6g\n",
+               (unsigned long long)d->target_size, (unsigned long long)r->budget_bytes,
+               (unsigned long long)r->output_file_size, r->bits_per_weight, r->error_energy);
+    }
+}
+
+/* "123", "4.5G", "700M", "64K" (binary multiples); false on anything else or overflow. */
+static bool parse_size(const char *s, unsigned long long *out) {
+    char *end = NULL;
+    double v = strtod(s, &end);
+    if (end == s || !(v > 0)) return false;
+    double mult = 1;
+    switch (*end) {
+    case 'k': case 'K': mult = 1024.0, end++; break;
+    case 'm': case 'M': mult = 1048576.0, end++; break;
+    case 'g': case 'G': mult = 1073741824.0, end++; break;
+    default: break;
+    }
+    if (mult > 1 && end[0] == 'i' && end[1] == 'B') end += 2;
+    else if (end[0] == 'B') end++;
+    if (*end || v * mult >= 1.8e19) return false;
+    *out = (unsigned long long)(v * mult);
+    return *out > 0;
 }
 
 int cmd_quantize(int argc, char **argv) {
     const char *pos[3] = {0}, *imatrix = NULL;
     const char *overrides[MAX_OVERRIDES];
     uint32_t n_pos = 0, n_overrides = 0, threads = 0;
+    double target_bpw = 0;
+    unsigned long long target_size = 0;
     bool json = false, verbose = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -140,6 +191,18 @@ int cmd_quantize(int argc, char **argv) {
                 return cli_usage_error("quantize", "more than %d overrides", MAX_OVERRIDES);
             }
             overrides[n_overrides++] = argv[++i];
+        } else if (!strcmp(a, "--target-bpw") && i + 1 < argc) {
+            char *end = NULL;
+            target_bpw = strtod(argv[++i], &end);
+            if (end == argv[i] || *end || !(target_bpw > 0 && target_bpw <= 64)) {
+                return cli_usage_error("quantize", "bad bits per weight '%s' (want 0 < B <= 64)",
+                                       argv[i]);
+            }
+        } else if (!strcmp(a, "--target-size") && i + 1 < argc) {
+            if (!parse_size(argv[++i], &target_size)) {
+                return cli_usage_error("quantize", "bad size '%s' (bytes, or with K, M, G)",
+                                       argv[i]);
+            }
         } else if (!strcmp(a, "--imatrix") && i + 1 < argc) {
             imatrix = argv[++i];
         } else if (!strcmp(a, "--threads") && i + 1 < argc) {
@@ -156,12 +219,18 @@ int cmd_quantize(int argc, char **argv) {
             return cli_usage_error("quantize", "unexpected argument '%s'", a);
         }
     }
-    if (n_pos != 3) return cli_usage_error("quantize", "needs IN.gguf OUT.gguf TYPE|PRESET");
+    bool budget = target_bpw != 0 || target_size != 0;
+    if (n_pos != 3 && !(budget && n_pos == 2)) {
+        return cli_usage_error("quantize", "needs IN.gguf OUT.gguf and TYPE|PRESET, "
+                               "--target-bpw or --target-size");
+    }
 
+    /* A target and a budget together reach the library, which says why it refuses them. */
     vkq_quantize_desc desc = {.input_path = pos[0], .output_path = pos[1], .target = pos[2],
                               .overrides = overrides, .n_overrides = n_overrides,
-                              .importance_path = imatrix, .threads = threads};
-    if (!strncmp(pos[2], "type:", 5)) {
+                              .importance_path = imatrix, .threads = threads,
+                              .target_bpw = target_bpw, .target_size = target_size};
+    if (pos[2] && !strncmp(pos[2], "type:", 5)) {
         desc.target = NULL;
         desc.type = vkq_type_from_name(pos[2] + 5);
         if (desc.type == VKQ_TYPE_NONE) {
@@ -186,9 +255,9 @@ int cmd_quantize(int argc, char **argv) {
         if (desc.progress) fputc('\n', stderr);
         rc = cli_fail("quantize", ctx, st, pos[1]);
     } else if (json) {
-        print_json(&r, pos[0], pos[1], pos[2]);
+        print_json(&r, pos[0], pos[1], &desc);
     } else {
-        print_text(&r, imatrix != NULL);
+        print_text(&r, &desc);
     }
     vkq_quantize_report_free(&r);
     vkq_context_destroy(ctx);

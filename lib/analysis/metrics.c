@@ -53,3 +53,12 @@ void vkq__metrics_compute(const float *ref, const float *test, const float *weig
     vkq__metrics_acc_add(&acc, ref, test, weights, n);
     vkq__metrics_acc_finish(&acc, out);
 }
+
+void vkq__metrics_acc_merge(vkq__metrics_acc *into, const vkq__metrics_acc *from) {
+    into->sw += from->sw;
+    into->sw_rr += from->sw_rr;
+    into->sw_tt += from->sw_tt;
+    into->sw_rt += from->sw_rt;
+    into->sw_ee += from->sw_ee;
+    if (from->max_abs > into->max_abs || from->max_abs != from->max_abs) into->max_abs = from->max_abs;
+}

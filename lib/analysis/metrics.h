@@ -42,5 +42,8 @@ void vkq__metrics_acc_init(vkq__metrics_acc *acc);
 void vkq__metrics_acc_add(vkq__metrics_acc *acc, const float *ref, const float *test,
                           const float *weights, int64_t n);
 void vkq__metrics_acc_finish(const vkq__metrics_acc *acc, vkq__metrics *out);
+/* Adds what `from` holds to `into`, as if its pieces had been added there (threads' partial
+ * sums). */
+void vkq__metrics_acc_merge(vkq__metrics_acc *into, const vkq__metrics_acc *from);
 
 #endif

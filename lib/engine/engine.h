@@ -68,4 +68,33 @@ vkq_status vkq__ref_eval(vkq__ref_state *s, const int32_t *tokens, uint32_t n, f
                          bool all);
 const vkq__hparams *vkq__ref_hparams(const vkq__ref_state *s);
 
+/* For the analysis layer (lib/analysis/analyze.c). The vectors the pass computes for one token,
+ * handed to an observer as they are made: x (n values) is scratch, valid during the call only. */
+typedef enum vkq__ref_point {
+    VKQ__REF_LAYER_IN,     /* layer il's input, the residual stream (n_embd) */
+    VKQ__REF_ATTN_IN,      /* normed input of attn_q, attn_k, attn_v (n_embd) */
+    VKQ__REF_ATTN_OUT_IN,  /* input of attn_output: the attention heads (n_head * head_dim) */
+    VKQ__REF_FFN_IN,       /* normed input of ffn_gate, ffn_up (n_embd) */
+    VKQ__REF_FFN_DOWN_IN,  /* input of ffn_down: silu(gate) * up (n_ff) */
+    VKQ__REF_LAYER_OUT,    /* layer il's output, the residual stream (n_embd) */
+    VKQ__REF_OUTPUT_IN,    /* normed input of the output projection (n_embd); il = n_layer;
+                              only for the tokens whose logits are computed */
+} vkq__ref_point;
+typedef void (*vkq__ref_observer)(void *user, vkq__ref_point point, uint32_t il, uint32_t pos,
+                                  const float *x, uint32_t n);
+/* fn NULL: no observer (the default). Called from the thread that runs the pass. */
+void vkq__ref_set_observer(vkq__ref_state *s, vkq__ref_observer fn, void *user);
+/* Back to position 0: the next eval starts a new sequence (the cache is overwritten). */
+void vkq__ref_reset(vkq__ref_state *s);
+/* The dequantized weights (rows x cols, row-major, cols = ne[0]) of the weight matrix called
+ * `name` ("blk.3.ffn_up.weight", "token_embd.weight", "output.weight"), writable so that a
+ * caller can substitute other weights; NULL for any other name. With a tied output,
+ * token_embd.weight is also the output projection. */
+float *vkq__ref_matrix(vkq__ref_state *s, const char *name, uint32_t *rows, uint32_t *cols);
+/* Runs layer il alone on n tokens at positions 0..n-1 (its own cache rows are overwritten):
+ * x holds the n inputs (n, n_embd), out receives the n outputs (n, n_embd). Leaves the state
+ * at position 0. VKQ_ERR_INVALID_ARGUMENT for il >= n_layer or n > n_ctx. */
+vkq_status vkq__ref_eval_layer(vkq__ref_state *s, uint32_t il, const float *x, uint32_t n,
+                               float *out);
+
 #endif

@@ -58,6 +58,11 @@ static vkq_status ffn_gate_up(vkq_session *s, vkq__recording *rec, const vkq__la
     return vkq__op_swiglu(rec, gate, up, gate, s->model->hp.n_ff, n, 0, 0);
 }
 
+/* Importance collection: the column sums of x^2 of a product input, into buffer `slot`. */
+static vkq_status collect(vkq_session *s, vkq__recording *rec, uint32_t slot, vkq__view x, uint32_t k, uint32_t n) {
+    return s->imp ? vkq__op_sumsq_accumulate(rec, x, k, n, k, vkq__view_of(&s->imp[slot])) : VKQ_OK;
+}
+
 static vkq_status record_layer(vkq_session *s, vkq__recording *rec, uint32_t il, uint32_t n) {
     const vkq__hparams *hp = &s->model->hp;
     const vkq__layer *l = &s->model->layers[il];
@@ -68,11 +73,15 @@ static vkq_status record_layer(vkq_session *s, vkq__recording *rec, uint32_t il,
     vkq__view q = rows(&s->q, 0, n, Q), k = rows(&s->k, 0, n, KV), v = rows(&s->v, 0, n, KV);
     vkq__view att = rows(&s->att, 0, n, Q), params = vkq__view_of(&s->params);
     vkq__view kc = vkq__view_of(&s->k_cache[il]), vc = vkq__view_of(&s->v_cache[il]);
+    const uint32_t imp = il * VKQ__IMP_PER_LAYER;
     vkq_status st;
 
     /* attention block: x += Wo · attention(rope(Wq·norm(x)), cache ← (rope(Wk·norm(x)), Wv·norm(x))) */
     input in;
-    if ((st = norm_input(s, rec, x, &l->attn_norm, xn, n, &in))) return st;
+    if ((st = norm_input(s, rec, x, &l->attn_norm, xn, n, &in)) ||
+        (st = collect(s, rec, imp + VKQ__IMP_ATTN_IN, xn, E, n))) {
+        return st;
+    }
     if ((st = product(rec, &l->wq, in, n, q, l->bq.present ? vkq__view_of(&l->bq.buf) : none, 0)) ||
         (st = product(rec, &l->wk, in, n, k, l->bk.present ? vkq__view_of(&l->bk.buf) : none, 0)) ||
         (st = product(rec, &l->wv, in, n, v, l->bv.present ? vkq__view_of(&l->bv.buf) : none, 0))) {
@@ -89,15 +98,24 @@ static vkq_status record_layer(vkq_session *s, vkq__recording *rec, uint32_t il,
                 : vkq__op_attention_prefill(rec, &s->kv, q, kc, vc, params, att, n, hp->n_head, 0.0f);
     if (st) return st;
     vkq__recording_barrier(rec);
-    if ((st = product(rec, &l->wo, (input){att, none, 0.0f}, n, x, x, E))) return st;
+    if ((st = product(rec, &l->wo, (input){att, none, 0.0f}, n, x, x, E)) ||
+        (st = collect(s, rec, imp + VKQ__IMP_ATTN_OUT, att, Q, n))) {
+        return st;
+    }
     vkq__recording_barrier(rec);
 
     /* feed-forward block: x += W_down · (silu(W_gate·norm(x)) * W_up·norm(x)) */
     vkq__view gate = rows(&s->gate, 0, n, hp->n_ff), up = rows(&s->up, 0, n, hp->n_ff);
-    if ((st = norm_input(s, rec, x, &l->ffn_norm, xn, n, &in))) return st;
+    if ((st = norm_input(s, rec, x, &l->ffn_norm, xn, n, &in)) ||
+        (st = collect(s, rec, imp + VKQ__IMP_FFN_IN, xn, E, n))) {
+        return st;
+    }
     if ((st = ffn_gate_up(s, rec, l, in, n, gate, up))) return st;
     vkq__recording_barrier(rec);
-    if ((st = product(rec, &l->w_down, (input){gate, none, 0.0f}, n, x, x, E))) return st;
+    if ((st = product(rec, &l->w_down, (input){gate, none, 0.0f}, n, x, x, E)) ||
+        (st = collect(s, rec, imp + VKQ__IMP_FFN_ACT, gate, hp->n_ff, n))) {
+        return st;
+    }
     vkq__recording_barrier(rec);
     return VKQ_OK;
 }
@@ -116,7 +134,10 @@ vkq_status vkq__forward_record(vkq_session *s, vkq__recording *rec, uint32_t n, 
     /* Only the tokens whose logits are wanted go through the output projection. */
     vkq__view last = rows(&s->x, n - n_logits, n_logits, E), xn = rows(&s->xn, 0, n_logits, E);
     input in;
-    if ((st = norm_input(s, rec, last, &m->out_norm, xn, n_logits, &in))) return st;
+    if ((st = norm_input(s, rec, last, &m->out_norm, xn, n_logits, &in)) ||
+        (st = collect(s, rec, hp->n_layer * VKQ__IMP_PER_LAYER, xn, E, n_logits))) {
+        return st;
+    }
     vkq__view logits = rows(&s->logits, 0, n_logits, hp->n_vocab);
     if ((st = product(rec, &m->output, in, n_logits, logits, none, 0))) return st;
     vkq__recording_barrier(rec);

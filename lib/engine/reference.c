@@ -29,6 +29,8 @@ struct vkq__ref_state {
     ref_matrix embd, output;
     float *out_norm;
     ref_layer *layers;
+    vkq__ref_observer observe;   /* NULL: none */
+    void *observe_user;
     /* scratch */
     float *x, *xn, *q, *k, *v, *att, *g, *u, *scores, *row;
 };
@@ -191,9 +193,16 @@ static void attention(vkq__ref_state *s, ref_layer *l) {
     }
 }
 
-static void layer(vkq__ref_state *s, ref_layer *l) {
+static void observe(vkq__ref_state *s, vkq__ref_point point, uint32_t il, const float *x, uint32_t n) {
+    if (s->observe) s->observe(s->observe_user, point, il, s->pos, x, n);
+}
+
+static void layer(vkq__ref_state *s, uint32_t il) {
     const vkq__hparams *hp = &s->hp;
+    ref_layer *l = &s->layers[il];
+    observe(s, VKQ__REF_LAYER_IN, il, s->x, hp->n_embd);
     vkq__ref_rms_norm(s->x, l->attn_norm, s->xn, hp->n_embd, 1, hp->eps);
+    observe(s, VKQ__REF_ATTN_IN, il, s->xn, hp->n_embd);
     matvec(&l->wq, s->xn, l->bq, s->q, false);
     matvec(&l->wk, s->xn, l->bk, s->k, false);
     matvec(&l->wv, s->xn, l->bv, s->v, false);
@@ -201,15 +210,19 @@ static void layer(vkq__ref_state *s, ref_layer *l) {
     rope(hp, s->k, hp->n_head_kv, s->pos);
     store_kv(s, l);
     attention(s, l);
+    observe(s, VKQ__REF_ATTN_OUT_IN, il, s->att, hp->n_head * hp->head_dim);
     matvec(&l->wo, s->att, NULL, s->x, true);
     vkq__ref_rms_norm(s->x, l->ffn_norm, s->xn, hp->n_embd, 1, hp->eps);
+    observe(s, VKQ__REF_FFN_IN, il, s->xn, hp->n_embd);
     matvec(&l->gate, s->xn, NULL, s->g, false);
     matvec(&l->up, s->xn, NULL, s->u, false);
     for (uint32_t i = 0; i < hp->n_ff; i++) {
         double g = s->g[i];
         s->g[i] = (float)(g / (1.0 + exp(-g)) * s->u[i]);
     }
+    observe(s, VKQ__REF_FFN_DOWN_IN, il, s->g, hp->n_ff);
     matvec(&l->down, s->g, NULL, s->x, true);
+    observe(s, VKQ__REF_LAYER_OUT, il, s->x, hp->n_embd);
 }
 
 vkq_status vkq__ref_eval(vkq__ref_state *s, const int32_t *tokens, uint32_t n, float *logits, bool all) {
@@ -218,12 +231,56 @@ vkq_status vkq__ref_eval(vkq__ref_state *s, const int32_t *tokens, uint32_t n, f
     for (uint32_t t = 0; t < n; t++) {
         if (tokens[t] < 0 || (uint32_t)tokens[t] >= hp->n_vocab) return VKQ_ERR_INVALID_ARGUMENT;
         memcpy(s->x, s->embd.w + (size_t)tokens[t] * hp->n_embd, hp->n_embd * sizeof(float));
-        for (uint32_t i = 0; i < hp->n_layer; i++) layer(s, &s->layers[i]);
-        s->pos++;
+        for (uint32_t i = 0; i < hp->n_layer; i++) layer(s, i);
         if (all || t + 1 == n) {
             vkq__ref_rms_norm(s->x, s->out_norm, s->xn, hp->n_embd, 1, hp->eps);
+            observe(s, VKQ__REF_OUTPUT_IN, hp->n_layer, s->xn, hp->n_embd);
             matvec(&s->output, s->xn, NULL, all ? logits + (size_t)t * hp->n_vocab : logits, false);
         }
+        s->pos++;
     }
+    return VKQ_OK;
+}
+
+/* ---- for the analysis layer: observing the pass, substituting weights, one layer alone ---- */
+
+void vkq__ref_set_observer(vkq__ref_state *s, vkq__ref_observer fn, void *user) {
+    s->observe = fn;
+    s->observe_user = user;
+}
+
+void vkq__ref_reset(vkq__ref_state *s) { s->pos = 0; }
+
+float *vkq__ref_matrix(vkq__ref_state *s, const char *name, uint32_t *rows, uint32_t *cols) {
+    ref_matrix *m = NULL;
+    unsigned il = 0;
+    int used = 0;
+    if (!strcmp(name, "token_embd.weight")) m = &s->embd;
+    else if (!strcmp(name, "output.weight") && !s->hp.tied_output) m = &s->output;
+    else if (sscanf(name, "blk.%u.%n", &il, &used) == 1 && used > 0 && il < s->hp.n_layer) {
+        ref_layer *l = &s->layers[il];
+        const char *rest = name + used;
+        static const char *const names[] = {"attn_q.weight", "attn_k.weight", "attn_v.weight",
+                                            "attn_output.weight", "ffn_gate.weight",
+                                            "ffn_up.weight", "ffn_down.weight"};
+        ref_matrix *ms[] = {&l->wq, &l->wk, &l->wv, &l->wo, &l->gate, &l->up, &l->down};
+        for (size_t i = 0; i < VKQ__ARRAY_LEN(names); i++) {
+            if (!strcmp(rest, names[i])) m = ms[i];
+        }
+    }
+    if (!m) return NULL;
+    *rows = m->rows, *cols = m->cols;
+    return m->w;
+}
+
+vkq_status vkq__ref_eval_layer(vkq__ref_state *s, uint32_t il, const float *x, uint32_t n, float *out) {
+    const vkq__hparams *hp = &s->hp;
+    if (il >= hp->n_layer || n > s->n_ctx) return VKQ_ERR_INVALID_ARGUMENT;
+    for (s->pos = 0; s->pos < n; s->pos++) {
+        memcpy(s->x, x + (size_t)s->pos * hp->n_embd, hp->n_embd * sizeof(float));
+        layer(s, il);
+        memcpy(out + (size_t)s->pos * hp->n_embd, s->x, hp->n_embd * sizeof(float));
+    }
+    s->pos = 0;
     return VKQ_OK;
 }

@@ -77,6 +77,19 @@ static vkq_status create_buffers(vkq_session *s) {
         if (!st) st = vkq__buffer_create(ctx, cache, VKQ__MEM_DEVICE, "V cache", &s->v_cache[l]);
         if (st) return vkq__wrap(&ctx->diag, st, "session: layer %u", l);
     }
+    if (s->imp_collect) {
+        uint32_t n_imp = hp->n_layer * VKQ__IMP_PER_LAYER + 1;
+        s->imp = vkq__calloc(n_imp, sizeof *s->imp);
+        if (!s->imp) return vkq__fail(&ctx->diag, VKQ_ERR_OUT_OF_HOST_MEMORY, "session: importance");
+        for (uint32_t i = 0; i < n_imp; i++) {
+            uint32_t kind = i % VKQ__IMP_PER_LAYER;
+            uint64_t k = i == n_imp - 1 || kind == VKQ__IMP_ATTN_IN || kind == VKQ__IMP_FFN_IN ? hp->n_embd
+                         : kind == VKQ__IMP_ATTN_OUT ? Q : hp->n_ff;
+            vkq_status st = vkq__buffer_create(ctx, k * 4, VKQ__MEM_DEVICE, "importance sums", &s->imp[i]);
+            if (!st) st = vkq__buffer_fill(ctx, &s->imp[i], 0);
+            if (st) return st;
+        }
+    }
     s->scratch_logits = malloc(hp->n_vocab * sizeof *s->scratch_logits);
     if (!s->scratch_logits) return vkq__fail(&ctx->diag, VKQ_ERR_OUT_OF_HOST_MEMORY, "session: sampling");
     return VKQ_OK;
@@ -101,7 +114,9 @@ vkq_status vkq_session_create(vkq_model *m, const vkq_session_desc *desc, vkq_se
     m->n_sessions++;
     if (!(st = vkq__kv_layout_check(s->ctx, &s->kv, "session KV cache"))) {
         s->attn_splits = vkq__attention_decode_splits(s->ctx, &s->kv, m->hp.n_head);
-        s->fuse_max = vkq__env_read().no_fuse ? 0 : VKQ__FUSE_MAX_TOKENS;
+        /* Collecting importance needs every product input in memory: no fused norms. */
+        s->imp_collect = d.collect_importance != 0;
+        s->fuse_max = vkq__env_read().no_fuse || s->imp_collect ? 0 : VKQ__FUSE_MAX_TOKENS;
         st = create_buffers(s);
     }
     if (!st) st = vkq__recording_create(s->ctx, 0, &s->decode);
@@ -127,7 +142,10 @@ void vkq_session_destroy(vkq_session *s) {
     for (size_t i = 0; i < VKQ__ARRAY_LEN(bufs); i++) vkq__buffer_destroy(ctx, bufs[i]);
     for (uint32_t l = 0; s->k_cache && l < s->model->hp.n_layer; l++) vkq__buffer_destroy(ctx, &s->k_cache[l]);
     for (uint32_t l = 0; s->v_cache && l < s->model->hp.n_layer; l++) vkq__buffer_destroy(ctx, &s->v_cache[l]);
-    free(s->k_cache), free(s->v_cache), free(s->scratch_logits);
+    for (uint32_t i = 0; s->imp && i < s->model->hp.n_layer * VKQ__IMP_PER_LAYER + 1; i++) {
+        vkq__buffer_destroy(ctx, &s->imp[i]);
+    }
+    free(s->k_cache), free(s->v_cache), free(s->scratch_logits), free(s->imp);
     s->model->n_sessions--;
     free(s);
 }
@@ -201,6 +219,7 @@ vkq_status vkq_session_eval(vkq_session *s, const int32_t *tokens, uint32_t n, f
         if (st) return vkq__wrap(&s->ctx->diag, st, "vkq_session_eval at position %u", s->pos);
         if (all_logits) memcpy(all_logits + (size_t)done * n_vocab, s->logits.mapped, (size_t)b * n_vocab * 4);
         s->pos += b, done += b;
+        s->imp_rows += b, s->imp_out_rows += n_logits;
         s->have_logits = true;
         s->last_logit_row = n_logits - 1;
     }

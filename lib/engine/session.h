@@ -18,6 +18,7 @@ struct vkq_session {
     uint32_t logit_rows;          /* rows the logits buffer holds (all-logits batches) */
     vkq__kv_layout kv;
     uint32_t attn_splits;         /* split-K slices of decode attention */
+    bool imp_collect;             /* desc.collect_importance */
     uint32_t fuse_max;            /* most tokens a step may have for the fused products (0: never) */
     vkq__buffer *k_cache, *v_cache; /* (n_layer) each: // (n_head_kv, n_ctx, row) */
     vkq__buffer params;           /* vkq__step_params, host-visible */
@@ -41,6 +42,19 @@ struct vkq_session {
     uint32_t last_logit_row;
     uint64_t rng;                 /* sampling state */
     float *scratch_logits;        /* (n_vocab) CPU sampling with a repetition penalty */
+    /* Importance collection (desc.collect_importance): per layer the column sums of x^2 of the
+     * four distinct product inputs, and of the output projection's input. */
+    vkq__buffer *imp;             /* (n_layer * VKQ__IMP_PER_LAYER + 1) buffers, or NULL */
+    uint64_t imp_rows, imp_out_rows; /* rows summed into the layer buffers / the output one */
+};
+
+/* The inputs of a layer's weight products, in the order of their importance buffers. */
+enum {
+    VKQ__IMP_ATTN_IN,  /* norm(x): attn_q, attn_k, attn_v (n_embd) */
+    VKQ__IMP_ATTN_OUT, /* attention output: attn_output (n_head * head_dim) */
+    VKQ__IMP_FFN_IN,   /* norm(x): ffn_gate, ffn_up (n_embd) */
+    VKQ__IMP_FFN_ACT,  /* silu(gate) * up: ffn_down (n_ff) */
+    VKQ__IMP_PER_LAYER
 };
 
 /* Records the forward pass of n_tokens tokens (ids already in s->ids, pos0 in s->params), the

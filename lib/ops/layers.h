@@ -185,6 +185,17 @@ void vkq__ref_swiglu(const float *gate, const float *up, float *out, uint32_t n,
 vkq_status vkq__op_silu(vkq__recording *rec, vkq__view x, vkq__view out, uint32_t count);
 void vkq__ref_silu(const float *x, float *out, uint32_t count);
 
+/* ---- activation statistics (stats.c) ----------------------------------------------------- */
+
+/* acc[c] += sum over rows r < n of x[r][c]^2, for the k columns c: the sums behind an importance
+ * matrix (mean x^2 of each input column of a weight matrix). Sums in float32, one per column
+ * and dispatch (a dispatch's rows are summed first, then added: the error of a long
+ * collection is that of a sum of dispatch totals).
+ *     x: (n, x_stride) float, columns [0, k) read    acc: (k) float, read and written */
+vkq_status vkq__op_sumsq_accumulate(vkq__recording *rec, vkq__view x, uint32_t k, uint32_t n,
+                                    uint32_t x_stride, vkq__view acc);
+void vkq__ref_sumsq_accumulate(const float *x, uint32_t k, uint32_t n, uint32_t x_stride, double *acc);
+
 /* ---- softmax, argmax, sampling ------------------------------------------------------------ */
 
 /* out[r] = softmax(scale * x[r]) over rows of n. x, out: // (rows, n) */

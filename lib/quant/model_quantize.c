@@ -1,7 +1,10 @@
 /* vkq_model_quantize: read a GGUF model, quantize its weight matrices row by row on several
- * threads, write the result through the GGUF writer (temporary file, then rename). */
+ * threads, write the result through the GGUF writer (temporary file, then rename). With a size
+ * budget, each matrix is first quantized in every candidate format to measure its error, and
+ * budget.c chooses the formats. */
 #include "analysis/metrics.h"
 #include "gguf/gguf.h"
+#include "quant/budget.h"
 #include "quant/presets.h"
 #include "quant/quant.h"
 
@@ -34,6 +37,10 @@ typedef struct plan_entry {
     void *out;         /* the output tensor's bytes */
     uint64_t out_bytes;
     vkq__metrics_acc acc, wacc;
+    double error;      /* sum of squared errors, importance-weighted when there is importance;
+                          summed row by row in row order, so the same for any thread count */
+    uint32_t n_candidates; /* with a budget: the formats it chooses from; 0 when fixed */
+    vkq_type candidates[VKQ__BUDGET_MAX_CANDIDATES];
 } plan_entry;
 
 typedef struct quant_state {
@@ -48,6 +55,8 @@ typedef struct quant_state {
     uint32_t threads;
     uint64_t total_weights, done_weights;
     uint32_t n_fallbacks, n_dequantized;
+    bool budget;           /* desc->target_bpw or target_size */
+    uint64_t budget_bytes; /* tensor data the budget allows */
 } quant_state;
 
 static bool is_weight_matrix(const vkq__gguf_tensor *t) {
@@ -82,14 +91,27 @@ static vkq_status check_type(vkq__diag *d, vkq_type t, const char *what) {
     return VKQ_OK;
 }
 
-/* Exactly one of preset, type and target. */
+/* Exactly one of preset, type, target and a budget (target_bpw or target_size). */
 static vkq_status resolve_target(quant_state *s) {
     const vkq_quantize_desc *desc = s->desc;
+    s->budget = desc->target_bpw != 0 || desc->target_size != 0;
     int given = (desc->preset != VKQ_QUANTIZE_PRESET_NONE) + (desc->type != VKQ_TYPE_NONE) +
-                (desc->target != NULL);
+                (desc->target != NULL) + s->budget;
     if (given != 1) {
         return vkq__fail(s->d, VKQ_ERR_INVALID_ARGUMENT, "quantize: give exactly one of preset, "
-                         "type and target (%d given)", given);
+                         "type, target and a budget (target_bpw or target_size) (%d given)",
+                         given);
+    }
+    if (s->budget) {
+        if (desc->target_bpw != 0 && desc->target_size != 0) {
+            return vkq__fail(s->d, VKQ_ERR_INVALID_ARGUMENT, "quantize: give target_bpw or "
+                             "target_size, not both");
+        }
+        if (desc->target_size == 0 && !(desc->target_bpw > 0 && desc->target_bpw <= 64)) {
+            return vkq__fail(s->d, VKQ_ERR_INVALID_ARGUMENT, "quantize: target_bpw %g is not "
+                             "in (0, 64]", desc->target_bpw);
+        }
+        return VKQ_OK;
     }
     if (desc->preset != VKQ_QUANTIZE_PRESET_NONE) {
         if ((unsigned)desc->preset >= VKQ_QUANTIZE_PRESET_COUNT) {
@@ -186,6 +208,17 @@ static vkq_status load_importance(quant_state *s, plan_entry *e) {
     return VKQ_OK;
 }
 
+/* Sets the output type and its size. */
+static vkq_status set_type(quant_state *s, plan_entry *e, vkq_type type) {
+    uint64_t row_bytes = 0, rows = e->t->ne[0] ? e->t->elements / e->t->ne[0] : 0;
+    e->type = type;
+    if (!vkq__row_bytes(type, e->t->ne[0], &row_bytes) ||
+        !vkq__mul_u64(row_bytes, rows, &e->out_bytes)) {
+        return vkq__fail(s->d, VKQ_ERR_LIMIT, "quantize: %s: size overflows", e->t->name.data);
+    }
+    return VKQ_OK;
+}
+
 static vkq_status plan_tensors(quant_state *s) {
     vkq_gguf *g = s->in;
     int64_t n_layer = 0;
@@ -205,7 +238,14 @@ static vkq_status plan_tensors(quant_state *s) {
         e->quantize = is_weight_matrix(e->t);
         e->wanted = e->quantize ? choose_type(s, e->t->name.data, n_layer, tied_output)
                                 : VKQ_TYPE_F32;
-        e->type = vkq__quantize_fallback(e->wanted, e->t->ne[0]);
+        if (e->wanted == VKQ_TYPE_NONE) { /* the budget chooses; no override matched */
+            e->n_candidates = vkq__budget_candidates(e->t->ne[0], e->candidates);
+            /* No candidate fits the rows: fixed, in Q8_0's fallback (F16). */
+            e->wanted = e->n_candidates ? e->candidates[0] : VKQ_TYPE_Q8_0;
+            s->total_weights += e->n_candidates * e->t->elements; /* the measuring passes */
+        }
+        vkq_status st = set_type(s, e, vkq__quantize_fallback(e->wanted, e->t->ne[0]));
+        if (st) return st;
         if (e->type != e->wanted) {
             s->n_fallbacks++;
             vkq__log(s->d, VKQ_LOG_INFO, "quantize: %s: row length %llu is not a multiple of "
@@ -218,16 +258,9 @@ static vkq_status plan_tensors(quant_state *s) {
             if (!first_quantized) first_quantized = e->t;
             s->n_dequantized++;
         }
-        uint64_t row_bytes = 0;
-        if (!vkq__row_bytes(e->type, e->t->ne[0], &row_bytes) ||
-            !vkq__mul_u64(row_bytes, e->t->ne[0] ? e->t->elements / e->t->ne[0] : 0,
-                          &e->out_bytes)) {
-            return vkq__fail(s->d, VKQ_ERR_LIMIT, "quantize: %s: size overflows",
-                             e->t->name.data);
-        }
         s->total_weights += e->t->elements;
         if (s->imp && e->quantize) {
-            vkq_status st = load_importance(s, e);
+            st = load_importance(s, e);
             if (st) return st;
         }
     }
@@ -246,6 +279,7 @@ typedef struct tensor_job {
     quant_state *s;
     plan_entry *e;
     uint64_t rows, chunk, in_row_bytes, out_row_bytes;
+    double *row_error; /* rows: each row's squared error, summed in order at the end */
     atomic_uint_fast64_t next_row, rows_done;
     atomic_int stop; /* 1: cancelled, 2: out of memory */
     pthread_mutex_t mu;
@@ -290,8 +324,14 @@ static void work(tensor_job *j, bool main) {
             vkq__dequantize_row(j->e->t->type, j->e->src + r * j->in_row_bytes, x, (int64_t)ne0);
             vkq__quantize_row(j->e->type, x, dst, (int64_t)ne0, imp, VKQ__QUANT_SEARCH);
             vkq__dequantize_row(j->e->type, dst, y, (int64_t)ne0);
-            vkq__metrics_acc_add(&acc, x, y, NULL, (int64_t)ne0);
-            if (imp) vkq__metrics_acc_add(&wacc, x, y, imp, (int64_t)ne0);
+            vkq__metrics_acc row, wrow;
+            vkq__metrics_acc_init(&row);
+            vkq__metrics_acc_init(&wrow);
+            vkq__metrics_acc_add(&row, x, y, NULL, (int64_t)ne0);
+            if (imp) vkq__metrics_acc_add(&wrow, x, y, imp, (int64_t)ne0);
+            merge_acc(&acc, &row);
+            merge_acc(&wacc, &wrow);
+            j->row_error[r] = imp ? wrow.sw_ee : row.sw_ee;
         }
         atomic_fetch_add(&j->rows_done, r1 - r0);
         if (main) report_progress(j);
@@ -308,10 +348,12 @@ static void *worker(void *arg) {
     return NULL;
 }
 
+/* Quantizes e->t into a new e->out in e->type; sets e->acc, e->wacc and e->error. */
 static vkq_status quantize_tensor(quant_state *s, plan_entry *e) {
     const vkq__gguf_tensor *t = e->t;
     vkq__metrics_acc_init(&e->acc);
     vkq__metrics_acc_init(&e->wacc);
+    e->error = 0;
     if (t->elements == 0 || t->ne[0] == 0) {
         e->out = malloc(1);
         if (e->out) return VKQ_OK;
@@ -327,7 +369,9 @@ static vkq_status quantize_tensor(quant_state *s, plan_entry *e) {
     atomic_init(&j.rows_done, 0);
     atomic_init(&j.stop, 0);
     e->out = malloc(e->out_bytes ? e->out_bytes : 1);
-    if (!e->out || pthread_mutex_init(&j.mu, NULL) != 0) {
+    j.row_error = malloc(j.rows * sizeof *j.row_error);
+    if (!e->out || !j.row_error || pthread_mutex_init(&j.mu, NULL) != 0) {
+        free(j.row_error);
         return vkq__fail(s->d, VKQ_ERR_OUT_OF_HOST_MEMORY, "quantize: %s: cannot allocate %llu "
                          "bytes", t->name.data, (unsigned long long)e->out_bytes);
     }
@@ -342,6 +386,8 @@ static vkq_status quantize_tensor(quant_state *s, plan_entry *e) {
     for (uint32_t i = 0; i < started; i++) pthread_join(tids[i], NULL);
     pthread_mutex_destroy(&j.mu);
     int stop = atomic_load(&j.stop);
+    for (uint64_t r = 0; !stop && r < j.rows; r++) e->error += j.row_error[r];
+    free(j.row_error);
     if (stop == 1) return vkq__fail(s->d, VKQ_ERR_STATE, "quantize: cancelled at %s", t->name.data);
     if (stop == 2) {
         return vkq__fail(s->d, VKQ_ERR_OUT_OF_HOST_MEMORY, "quantize: %s: out of memory for row "
@@ -349,6 +395,122 @@ static vkq_status quantize_tensor(quant_state *s, plan_entry *e) {
     }
     s->done_weights += t->elements;
     return VKQ_OK;
+}
+
+/* ---- the size budget ------------------------------------------------------------------------ */
+
+/* The most bytes around the tensor data in the output file: the input's header (the metadata
+ * is copied; general.file_type and general.quantization_version may be added) and each
+ * tensor's alignment padding. */
+static uint64_t file_overhead(const quant_state *s) {
+    return s->in->data_offset + 256 + (s->in->n_tensors + 1) * s->in->alignment;
+}
+
+static uint64_t all_elements(const quant_state *s) {
+    uint64_t n = 0;
+    for (uint64_t i = 0; i < s->in->n_tensors; i++) n += s->in->tensors[i].elements;
+    return n;
+}
+
+/* The budget's tensor data in bytes, from target_bpw (measured as the report's
+ * bits_per_weight: 8 * output tensor bytes / all elements) or target_size (the whole file). */
+static void set_budget_bytes(quant_state *s) {
+    if (s->desc->target_size) {
+        uint64_t over = file_overhead(s);
+        s->budget_bytes = s->desc->target_size > over ? s->desc->target_size - over : 0;
+        return;
+    }
+    /* target_bpw <= 64: at most 8 bytes per element, which fits (the input has more). */
+    s->budget_bytes = (uint64_t)floor(s->desc->target_bpw * (double)all_elements(s) / 8.0);
+}
+
+static vkq_status budget_too_small(quant_state *s, uint64_t min_bytes) {
+    if (s->desc->target_size) {
+        return vkq__fail(s->d, VKQ_ERR_INVALID_ARGUMENT, "quantize: target size %llu bytes is "
+                         "below the smallest reachable, %llu bytes (%llu of tensor data with "
+                         "every matrix in its cheapest format, and at most %llu of header and "
+                         "padding)", (unsigned long long)s->desc->target_size,
+                         (unsigned long long)(min_bytes + file_overhead(s)),
+                         (unsigned long long)min_bytes, (unsigned long long)file_overhead(s));
+    }
+    uint64_t n = all_elements(s);
+    return vkq__fail(s->d, VKQ_ERR_INVALID_ARGUMENT, "quantize: target %g bits/weight is below "
+                     "the smallest reachable, %.4f bits/weight (%llu bytes of tensor data with "
+                     "every matrix in its cheapest format; norms, overridden matrices and "
+                     "matrices without a candidate are fixed)", s->desc->target_bpw,
+                     n ? 8.0 * (double)min_bytes / (double)n : 0.0,
+                     (unsigned long long)min_bytes);
+}
+
+/* Measures every candidate of every searched matrix (quantized, its error kept, its output
+ * freed at once), then lets budget.c choose. The error is the importance-weighted squared
+ * error sum_jk imp_k dW_jk^2 where the importance file has the matrix, else the plain one:
+ * with imp_k = E[x_k^2] and roughly uncorrelated inputs x, sum_jk dW_jk^2 E[x_k^2] is the
+ * expected squared error of the output dW x, so the sum over matrices is the total energy of
+ * the output errors the quantization adds, which the allocation minimizes. */
+static vkq_status fit_budget(quant_state *s) {
+    uint64_t n = s->in->n_tensors, n_items = 0, fixed = 0, least = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        const plan_entry *e = &s->plan[i];
+        n_items += e->n_candidates != 0;
+        fixed += e->n_candidates ? 0 : e->out_bytes;
+        least += e->out_bytes; /* the searched ones are at their cheapest candidate */
+    }
+    set_budget_bytes(s);
+    if (least > s->budget_bytes) return budget_too_small(s, least); /* before the work */
+    vkq__budget_item *items = vkq__calloc(n_items ? n_items : 1, sizeof *items);
+    if (!items) return vkq__fail(s->d, VKQ_ERR_OUT_OF_HOST_MEMORY, "quantize: out of memory");
+    vkq_status st = VKQ_OK;
+    for (uint64_t i = 0, k = 0; !st && i < n; i++) {
+        plan_entry *e = &s->plan[i];
+        if (!e->n_candidates) continue;
+        vkq__budget_item *it = &items[k++];
+        it->n = e->n_candidates;
+        for (uint32_t c = 0; !st && c < it->n; c++) {
+            st = set_type(s, e, e->candidates[c]);
+            if (!st) st = quantize_tensor(s, e);
+            free(e->out);
+            e->out = NULL;
+            it->bytes[c] = e->out_bytes;
+            it->error[c] = e->error;
+        }
+    }
+    uint64_t min_bytes = 0, total = 0;
+    double error = 0;
+    if (!st) {
+        st = vkq__budget_allocate(items, n_items, fixed, s->budget_bytes, &min_bytes, &total,
+                                  &error);
+        if (st == VKQ_ERR_INVALID_ARGUMENT) st = budget_too_small(s, min_bytes);
+        else if (st) st = vkq__fail(s->d, st, "quantize: out of memory");
+    }
+    for (uint64_t i = 0, k = 0; !st && i < n; i++) {
+        plan_entry *e = &s->plan[i];
+        if (!e->n_candidates) continue;
+        e->wanted = e->candidates[items[k++].chosen];
+        st = set_type(s, e, e->wanted);
+    }
+    if (!st) {
+        vkq__log(s->d, VKQ_LOG_INFO, "quantize: budget of %llu bytes of tensor data: %llu chosen "
+                 "for %llu matrices searched, total squared error %.6g",
+                 (unsigned long long)s->budget_bytes, (unsigned long long)total,
+                 (unsigned long long)n_items, error);
+    }
+    free(items);
+    return st;
+}
+
+/* The type that holds the most weights among the quantized matrices (lowest type on a tie). */
+static vkq_type main_type(const quant_state *s) {
+    uint64_t count[VKQ_TYPE_COUNT] = {0};
+    for (uint64_t i = 0; i < s->in->n_tensors; i++) {
+        const plan_entry *e = &s->plan[i];
+        if (e->quantize && (unsigned)e->type < VKQ_TYPE_COUNT) count[e->type] += e->t->elements;
+    }
+    vkq_type best = VKQ_TYPE_F32;
+    for (int t = 0; t < VKQ_TYPE_COUNT; t++) {
+        if (count[t] > count[best]) best = (vkq_type)t;
+    }
+    return best;
 }
 
 /* ---- writing -------------------------------------------------------------------------------- */
@@ -413,6 +575,7 @@ static vkq_status copy_kv(quant_state *s, vkq__gguf_writer *w, const vkq__gguf_k
 }
 
 static uint32_t file_type(const quant_state *s) {
+    if (s->budget) return vkq__budget_file_type(main_type(s));
     return s->preset != VKQ_QUANTIZE_PRESET_NONE ? vkq__preset_file_type(s->preset)
                                                  : vkq__type_file_type(s->type);
 }
@@ -483,6 +646,8 @@ static vkq_status fill_report(quant_state *s, vkq_quantize_report *r) {
         r->output_bytes += e->out_bytes;
     }
     r->bits_per_weight = r->elements ? 8.0 * (double)r->output_bytes / (double)r->elements : 0;
+    r->budget_bytes = s->budget ? s->budget_bytes : 0;
+    for (uint64_t i = 0; i < n; i++) r->error_energy += s->plan[i].error;
     r->file_type = file_type(s);
     r->n_fallbacks = s->n_fallbacks;
     r->n_dequantized = s->n_dequantized;
@@ -514,6 +679,7 @@ static vkq_status run(quant_state *s) {
         if (st) vkq__wrap(s->d, st, "quantize: importance file");
     }
     if (!st) st = plan_tensors(s);
+    if (!st && s->budget) st = fit_budget(s);
     for (uint64_t i = 0; !st && i < s->in->n_tensors; i++) st = quantize_tensor(s, &s->plan[i]);
     if (!st) st = write_output(s);
     if (!st && s->desc->progress) s->desc->progress(1.0f, s->desc->progress_user_data);

@@ -35,14 +35,14 @@ uint32_t kernel_block(vkq_type type) {
     return b < 8 ? 8 : b;
 }
 
-static uint64_t row_bytes_of(vkq_type type, uint32_t k) {
+uint64_t kernel_row_bytes(vkq_type type, uint32_t k) {
     return (uint64_t)k / vkq_type_block_elements(type) * vkq_type_block_bytes(type);
 }
 
 /* Random weights, quantized row by row (closed form: the fast quantizer; the kernels only care
  * about the layout). Returns the packed bytes and, in *deq, their dequantized values. */
-static uint8_t *random_weights(vkq_type type, uint32_t m, uint32_t k, float **deq) {
-    uint64_t rb = row_bytes_of(type, k);
+uint8_t *kernel_random_weights(vkq_type type, uint32_t m, uint32_t k, float **deq) {
+    uint64_t rb = kernel_row_bytes(type, k);
     uint8_t *w = calloc(1, m * rb + 4);
     float *src = malloc((size_t)k * 4);
     *deq = malloc((size_t)m * k * 4);
@@ -81,7 +81,7 @@ static void upload_case(vkq_context *ctx, const product_case *c, const uint8_t *
                         const float *add, uint64_t add_floats, product_buffers *b) {
     /* Exactly the weight bytes, as a model's tensor would be: the kernels must not need more
      * (the allocation itself is rounded up, see ops/products.h). */
-    uint64_t wb = row_bytes_of(c->type, c->k) * c->m;
+    uint64_t wb = kernel_row_bytes(c->type, c->k) * c->m;
     uint64_t xb = (uint64_t)c->n * c->k * 4, yb = (uint64_t)c->n * c->m * 4;
     CHECK_OK(ctx, vkq__buffer_create(ctx, c->w_off + wb, VKQ__MEM_DEVICE, "W", &b->w));
     CHECK_OK(ctx, vkq__buffer_create(ctx, c->x_off + xb, VKQ__MEM_DEVICE, "X", &b->x));
@@ -117,7 +117,7 @@ static void run_case(vkq_context *ctx, const product_case *c, product_buffers *b
 
 void check_product(vkq_context *ctx, const product_case *c) {
     float *deq;
-    uint8_t *w = random_weights(c->type, c->m, c->k, &deq);
+    uint8_t *w = kernel_random_weights(c->type, c->m, c->k, &deq);
     float *x = random_floats((uint64_t)c->n * c->k);
     uint64_t add_floats = c->add == ADD_BIAS ? c->m : (uint64_t)c->n * c->m;
     float *add = c->add ? random_floats(add_floats) : NULL;
@@ -172,7 +172,7 @@ static bool within_one_ulp(float a, float b) {
 void check_get_rows(vkq_context *ctx, vkq_type type, uint32_t n_rows, uint32_t k, uint32_t n_ids,
                     bool with_invalid) {
     float *deq;
-    uint8_t *table = random_weights(type, n_rows, k, &deq);
+    uint8_t *table = kernel_random_weights(type, n_rows, k, &deq);
     uint32_t *ids = malloc(n_ids * 4), *valid = malloc(n_ids * 4);
     for (uint32_t i = 0; i < n_ids; i++) ids[i] = (uint32_t)test_rand_int(0, (int)n_rows - 1);
     if (n_ids > 2) ids[n_ids - 1] = ids[0]; /* a repeated id */
@@ -184,7 +184,7 @@ void check_get_rows(vkq_context *ctx, vkq_type type, uint32_t n_rows, uint32_t k
     vkq__ref_get_rows(type, table, k, valid, n_ids, want);
     if (with_invalid) memset(want + (uint64_t)bad_at * k, 0, (size_t)k * 4);
 
-    uint64_t tb = row_bytes_of(type, k) * n_rows;
+    uint64_t tb = kernel_row_bytes(type, k) * n_rows;
     vkq__buffer bt, bi, bo;
     CHECK_OK(ctx, vkq__buffer_create(ctx, tb, VKQ__MEM_DEVICE, "table", &bt));
     CHECK_OK(ctx, vkq__buffer_create(ctx, n_ids * 4, VKQ__MEM_DEVICE, "ids", &bi));

@@ -28,6 +28,13 @@ typedef struct product_case {
 /* Block elements the product kernels need k to be a multiple of (8 for float formats). */
 uint32_t kernel_block(vkq_type type);
 
+/* Bytes of a row of k elements of type. */
+uint64_t kernel_row_bytes(vkq_type type, uint32_t k);
+/* Random weights (m rows of k), quantized row by row with the closed form (the kernels only
+ * care about the layout): the packed bytes (plus 4 spare), and their dequantized values in
+ * *deq. Both malloc'd. */
+uint8_t *kernel_random_weights(vkq_type type, uint32_t m, uint32_t k, float **deq);
+
 /* Runs Y = W·X (+ add) on the GPU and checks it against vkq__ref_mul_mat. */
 void check_product(vkq_context *ctx, const product_case *c);
 

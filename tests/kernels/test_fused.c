@@ -14,7 +14,7 @@
  * most 1.1, so the output error is at most 1.1 · eg · |u| + |silu(g)| · eu + eg · eu, plus a few
  * ulps of the float silu and product (exp on GPUs is only accurate to a few ulps: 2^-18
  * relative allowed). */
-#include "common/test.h"
+#include "kernels_test.h"
 #include "ops/layers.h"
 #include "ops/products.h"
 #include "quant/quant.h"
@@ -24,25 +24,6 @@
 #include <string.h>
 
 #define NAN_BITS 0x7fc00000u
-
-static uint64_t row_bytes_of(vkq_type type, uint32_t k) {
-    return (uint64_t)k / vkq_type_block_elements(type) * vkq_type_block_bytes(type);
-}
-
-static uint8_t *random_weights(vkq_type type, uint32_t m, uint32_t k, float **deq) {
-    uint64_t rb = row_bytes_of(type, k);
-    uint8_t *w = calloc(1, m * rb + 4);
-    float *src = malloc((size_t)k * 4);
-    *deq = malloc((size_t)m * k * 4);
-    for (uint32_t r = 0; r < m; r++) {
-        float scale = test_rand_uniform(0.1f, 2.0f), shift = test_rand_uniform(-0.5f, 0.5f);
-        for (uint32_t e = 0; e < k; e++) src[e] = scale * test_rand_normal() + shift;
-        vkq__quantize_row(type, src, w + r * rb, k, NULL, VKQ__QUANT_CLOSED_FORM);
-        vkq__dequantize_row(type, w + r * rb, *deq + (uint64_t)r * k, k);
-    }
-    free(src);
-    return w;
-}
 
 /* The matvec error bound of one product (row r of deq with x), and the norm's share. */
 static double product_bound(const float *deq, const float *x, uint32_t k, bool norm) {
@@ -78,10 +59,10 @@ typedef struct fused_case {
 } fused_case;
 
 static void check_swiglu(vkq_context *ctx, const fused_case *c) {
-    uint64_t wb = row_bytes_of(c->type, c->k) * c->m;
+    uint64_t wb = kernel_row_bytes(c->type, c->k) * c->m;
     uint64_t xb = (uint64_t)c->n * c->k * 4, yb = (uint64_t)c->n * c->m * 4;
     float *dg, *du;
-    uint8_t *wg = random_weights(c->type, c->m, c->k, &dg), *wu = random_weights(c->type, c->m, c->k, &du);
+    uint8_t *wg = kernel_random_weights(c->type, c->m, c->k, &dg), *wu = kernel_random_weights(c->type, c->m, c->k, &du);
     float *x = malloc(xb), *xn = malloc(xb), *want = malloc(yb), *got = malloc(yb);
     /* Un-normalized inputs far from unit scale, so that a missing norm cannot pass. */
     for (uint64_t i = 0; i < (uint64_t)c->n * c->k; i++) x[i] = (c->norm ? 7.0f : 1.0f) * test_rand_normal();
@@ -145,10 +126,10 @@ static void check_swiglu(vkq_context *ctx, const fused_case *c) {
 
 /* The plain matvec with the norm fused (and a residual add): Y = W·rms_norm(X)·nw + ADD. */
 static void check_norm_matvec(vkq_context *ctx, const fused_case *c) {
-    uint64_t wb = row_bytes_of(c->type, c->k) * c->m;
+    uint64_t wb = kernel_row_bytes(c->type, c->k) * c->m;
     uint64_t xb = (uint64_t)c->n * c->k * 4, yb = (uint64_t)c->n * c->m * 4;
     float *deq;
-    uint8_t *w = random_weights(c->type, c->m, c->k, &deq);
+    uint8_t *w = kernel_random_weights(c->type, c->m, c->k, &deq);
     float *x = malloc(xb), *xn = malloc(xb), *add = malloc(yb), *want = malloc(yb), *got = malloc(yb);
     for (uint64_t i = 0; i < (uint64_t)c->n * c->k; i++) x[i] = 5.0f * test_rand_normal();
     for (uint64_t i = 0; i < (uint64_t)c->n * c->m; i++) add[i] = test_rand_normal();
@@ -202,15 +183,10 @@ static const vkq_type types[] = {VKQ_TYPE_F32,  VKQ_TYPE_F16,  VKQ_TYPE_BF16, VK
                                  VKQ_TYPE_Q3_K, VKQ_TYPE_Q4_K, VKQ_TYPE_Q6_K, VKQ_TYPE_IQ4_XS};
 #define N_TYPES (sizeof types / sizeof types[0])
 
-static uint32_t block_of(vkq_type t) {
-    uint32_t b = vkq_type_block_elements(t);
-    return b < 8 ? 8 : b;
-}
-
 static void check_formats(vkq_context *ctx) {
     for (size_t i = 0; i < N_TYPES; i++) {
         vkq_type t = types[i];
-        uint32_t bk = block_of(t);
+        uint32_t bk = kernel_block(t);
         uint32_t k_odd = bk == 256 ? 3 * 256 : bk == 32 ? 7 * 32 : 13 * 8; /* odd number of blocks */
         /* n = 1 (decode) and one other vector count: every count compiles its own pipeline, which
          * is what a CPU driver spends its time on, so the others come from other seeds. */
@@ -265,7 +241,7 @@ static void check_split(void) {
     for (size_t i = 0; i < sizeof split_types / sizeof split_types[0]; i++) {
         vkq_type t = split_types[i];
         uint32_t k = 512;
-        uint32_t m = (uint32_t)((range * 9 / 4) / row_bytes_of(t, k)) | 1u; /* about 2.3 limits, odd */
+        uint32_t m = (uint32_t)((range * 9 / 4) / kernel_row_bytes(t, k)) | 1u; /* about 2.3 limits, odd */
         fused_case c = {.type = t, .m = m, .k = k, .n = (uint32_t)test_rand_int(1, 8), .w_off = 4};
         check_swiglu(ctx, &c);
         c.norm = true;

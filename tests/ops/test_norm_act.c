@@ -1,4 +1,4 @@
-/* RMS norm, softmax, SwiGLU and SiLU against their references, on awkward sizes, with the
+/* RMS norm, softmax, SwiGLU, SiLU and the column sums of squares against their references, on awkward sizes, with the
  * subgroup and the shared-memory reduction variants. */
 #include "ops_test.h"
 
@@ -96,8 +96,36 @@ static void check_bad_arguments(vkq_context *ctx) {
                  VKQ_ERR_INVALID_ARGUMENT);
     CHECK_STATUS(ctx, vkq__op_softmax(rec, vkq__view_of(&b), vkq__view_of(&b), 0, 1, 1.0f),
                  VKQ_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(ctx, vkq__op_sumsq_accumulate(rec, vkq__view_of(&b), 10, 2, 5, vkq__view_of(&b)),
+                 VKQ_ERR_INVALID_ARGUMENT);
     vkq__recording_destroy(rec);
     vkq__buffer_destroy(ctx, &b);
+}
+
+/* Column sums of squares, accumulated over two dispatches into a buffer that starts non-zero
+ * (an importance collection in progress), rows at a stride wider than k. Sums of n squares in
+ * float32 and one addition: relative error about (n + 2) ulps. */
+static void check_sumsq(vkq_context *ctx, uint32_t k, uint32_t n, uint32_t stride) {
+    float *x = ops_randn((uint64_t)n * stride, 2.0f), *x2 = ops_randn((uint64_t)n * stride, 0.5f);
+    float *start = malloc((uint64_t)k * 4), *want = malloc((uint64_t)k * 4), *got = malloc((uint64_t)k * 4);
+    double *acc = calloc(k, sizeof *acc);
+    for (uint32_t c = 0; c < k; c++) start[c] = (float)(c % 7), acc[c] = start[c];
+    vkq__ref_sumsq_accumulate(x, k, n, stride, acc);
+    vkq__ref_sumsq_accumulate(x2, k, n, stride, acc);
+    for (uint32_t c = 0; c < k; c++) want[c] = (float)acc[c];
+    vkq__buffer bx = ops_buffer(ctx, x, (uint64_t)n * stride * 4), bx2 = ops_buffer(ctx, x2, (uint64_t)n * stride * 4);
+    vkq__buffer ba = ops_buffer(ctx, start, (uint64_t)k * 4);
+    vkq__recording *rec = ops_begin(ctx);
+    CHECK_OK(ctx, vkq__op_sumsq_accumulate(rec, vkq__view_of(&bx), k, n, stride, vkq__view_of(&ba)));
+    vkq__recording_barrier(rec);
+    CHECK_OK(ctx, vkq__op_sumsq_accumulate(rec, vkq__view_of(&bx2), k, n, stride, vkq__view_of(&ba)));
+    ops_run(ctx, rec);
+    ops_download(ctx, &ba, got, (uint64_t)k * 4);
+    char what[64];
+    snprintf(what, sizeof what, "sumsq k=%u n=%u stride=%u", k, n, stride);
+    ops_compare(what, got, want, k, 1e-30, (n + 4) * 0x1p-23);
+    vkq__buffer_destroy(ctx, &bx), vkq__buffer_destroy(ctx, &bx2), vkq__buffer_destroy(ctx, &ba);
+    free(x), free(x2), free(start), free(want), free(got), free(acc);
 }
 
 void test_norm_act(vkq_context *ctx) {
@@ -120,5 +148,8 @@ void test_norm_act(vkq_context *ctx) {
     check_swiglu(ctx, 1537, 3, false);
     check_swiglu(ctx, 1536, 5, true);
     check_swiglu(ctx, (uint32_t)test_rand_int(1, 3000), (uint32_t)test_rand_int(1, 4), false);
+    check_sumsq(ctx, 1, 1, 1);
+    check_sumsq(ctx, 576, 37, 576);
+    check_sumsq(ctx, (uint32_t)test_rand_int(1, 3000), (uint32_t)test_rand_int(1, 20), 3001);
     check_bad_arguments(ctx);
 }
