@@ -264,6 +264,7 @@ static void test_reports(vkq_context *ctx, const char *model, const int32_t *tok
 }
 
 /* `vkq analyze` end to end: tokenizes a text with the synthetic model's tokenizer. */
+#ifdef VKQ_CLI
 static void test_cli(const char *model) {
     char text[256], json[256], csv[256], cmd[2048];
     snprintf(text, sizeof text, "/tmp/vkq-analyze-cli-%ld.txt", (long)getpid());
@@ -287,6 +288,7 @@ static void test_cli(const char *model) {
     python_check(json, csv, "activations");
     remove(text), remove(json), remove(csv);
 }
+#endif
 
 /* ---- argument errors ---------------------------------------------------------------------- */
 
@@ -366,7 +368,9 @@ int main(void) {
         test_metrics(ctx, model, tokens);
         test_isolated_layer0(ctx, model, tokens);
         test_reports(ctx, model, tokens);
+#ifdef VKQ_CLI
         test_cli(model);
+#endif
         test_errors(ctx, model, other_path, tokens);
         remove(model), remove(other_path);
     }
