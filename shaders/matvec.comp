@@ -10,7 +10,7 @@
 // the gate+up pair of a feed-forward block in one pass that loads each x value once and writes
 // only the activations (no gate/up buffers, no separate swiglu dispatch). ADD is unused there.
 //
-// RMS norm fused in (push has_norm): X is the un-normalized residual and each workgroup first
+// RMS norm fused in (specialization constant HAS_NORM): X is the un-normalized residual and each workgroup first
 // computes every vector's 1/rms itself (a pass over k floats, cheap next to the m x k weights it
 // then reads), then uses x * (1/rms) * norm_weight: no separate norm dispatch or xn buffer.
 //
@@ -35,6 +35,10 @@ layout(constant_id = 3) const uint MIN_SUBGROUP = 1;
 // faster there, docs/PERFORMANCE.md). On GPUs the default layout (invocations side by side
 // along a row) gives coalesced weight loads instead.
 layout(constant_id = 4) const bool LANE_ROWS = false;
+// HAS_NORM: the fused RMS norm (above). A specialization constant rather than a push constant,
+// so that the plain product compiles without its per-load test and its shared array (as a push
+// constant the test alone cost lavapipe 15 % of decode speed).
+layout(constant_id = 5) const bool HAS_NORM = false;
 
 #include "products_common.glsl"
 #include "formats/formats.glsl"
@@ -92,7 +96,7 @@ layout(std430, binding = 1) readonly buffer XBuf { vec4 X[]; };
 // output is read and then written by the same invocation.
 layout(std430, binding = 2) writeonly buffer YBuf { float Y[]; };
 layout(std430, binding = 3) readonly buffer AddBuf { float ADD[]; };
-// The norm weight (k floats) when has_norm; after W_up's binding in the SWIGLU variant.
+// The norm weight (k floats) when HAS_NORM; after W_up's binding in the SWIGLU variant.
 #ifdef SWIGLU
 layout(std430, binding = 5) readonly buffer NormBuf { vec4 NORM[]; };
 #else
@@ -113,7 +117,6 @@ layout(push_constant) uniform Push {
     uint add_stride;
     uint has_add;
     uint w2_skip;    // SWIGLU: bytes from the W_up binding's start to row 0
-    uint has_norm;   // X is normalized on load: x / rms(x) * NORM
     uint norm_skip;  // vec4s from the NORM binding's start to element 0
     float eps;       // of the norm
 } p;
@@ -161,8 +164,8 @@ uint reduce(inout float acc[NACC]) {
 #endif
 }
 
-// The norm's per-vector 1/rms (when has_norm), from norm_scales().
-shared float nred[NVEC * gl_WorkGroupSize.x];
+// The norm's per-vector 1/rms (when HAS_NORM), from norm_scales().
+shared float nred[HAS_NORM ? NVEC * gl_WorkGroupSize.x : 1u];
 float nscale[NVEC];
 
 // Each invocation sums the squares of a strided share of every vector, then a tree over the
@@ -191,7 +194,7 @@ void norm_scales() {
 // vec4 pos of vector j, normalized when the norm is fused.
 vec4 x_load(uint j, uint pos) {
     vec4 v = X[p.x_skip + j * p.x_stride + pos];
-    if (p.has_norm != 0u) v *= nscale[j] * NORM[p.norm_skip + pos];
+    if (HAS_NORM) v *= nscale[j] * NORM[p.norm_skip + pos];
     return v;
 }
 
@@ -259,7 +262,7 @@ void lane_rows() {
 }
 
 void main() {
-    if (p.has_norm != 0u) norm_scales();
+    if (HAS_NORM) norm_scales();
     if (LANE_ROWS) {
         lane_rows();
         return;

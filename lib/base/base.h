@@ -79,7 +79,8 @@ vkq_status vkq__mkdirs(vkq__diag *d, const char *path);
 /* The documented debugging switches, read in one place (base/env.c). */
 typedef struct vkq__env {
     bool validate; /* VKQ_VALIDATE=1 */
-    bool no_fuse;  /* VKQ_FUSE=0: decode without the fused products (to compare, or to bisect) */
+    int fuse;      /* VKQ_FUSE: 0 no fused products, 2 ("all") every fusion on every device, 1 (unset
+                      or anything else) the device's choice */
 } vkq__env;
 vkq__env vkq__env_read(void);
 

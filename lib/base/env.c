@@ -9,6 +9,6 @@ vkq__env vkq__env_read(void) {
     const char *v = getenv("VKQ_VALIDATE");
     e.validate = v && strcmp(v, "0") != 0 && v[0] != '\0';
     v = getenv("VKQ_FUSE");
-    e.no_fuse = v && strcmp(v, "0") == 0;
+    e.fuse = !v ? 1 : !strcmp(v, "0") ? 0 : !strcmp(v, "all") ? 2 : 1;
     return e;
 }

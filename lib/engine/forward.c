@@ -31,7 +31,7 @@ static vkq_status product(vkq__recording *rec, const vkq__weight *w, input in, u
 static vkq_status norm_input(const vkq_session *s, vkq__recording *rec, vkq__view x, const vkq__weight *weight,
                              vkq__view xn, uint32_t n, input *out) {
     const vkq__hparams *hp = &s->model->hp;
-    if (n <= s->fuse_max) {
+    if (n <= s->fuse_norm_max) {
         *out = (input){x, vkq__view_of(&weight->buf), hp->eps};
         return VKQ_OK;
     }
@@ -46,7 +46,7 @@ static vkq_status norm_input(const vkq_session *s, vkq__recording *rec, vkq__vie
 static vkq_status ffn_gate_up(vkq_session *s, vkq__recording *rec, const vkq__layer *l, input in, uint32_t n,
                               vkq__view gate, vkq__view up) {
     const vkq__weight *wg = &l->w_gate, *wu = &l->w_up;
-    if (n <= s->fuse_max && wg->type == wu->type && wg->info.ne[0] == wu->info.ne[0] &&
+    if (n <= s->fuse_ffn_max && wg->type == wu->type && wg->info.ne[0] == wu->info.ne[0] &&
         wg->info.ne[1] == wu->info.ne[1] && vkq__mul_mat_swiglu_supported(s->ctx, wg->type)) {
         return vkq__op_mul_mat_swiglu(rec, wg->type, vkq__view_of(&wg->buf), vkq__view_of(&wu->buf),
                                       (uint32_t)wg->info.ne[1], (uint32_t)wg->info.ne[0], in.x, n, gate,

@@ -116,7 +116,10 @@ vkq_status vkq_session_create(vkq_model *m, const vkq_session_desc *desc, vkq_se
         s->attn_splits = vkq__attention_decode_splits(s->ctx, &s->kv, m->hp.n_head);
         /* Collecting importance needs every product input in memory: no fused norms. */
         s->imp_collect = d.collect_importance != 0;
-        s->fuse_max = vkq__env_read().no_fuse || s->imp_collect ? 0 : VKQ__FUSE_MAX_TOKENS;
+        int env = vkq__env_read().fuse;
+        uint32_t fuse = env == 0 || s->imp_collect ? 0 : VKQ__FUSE_MAX_TOKENS;
+        s->fuse_ffn_max = fuse;
+        s->fuse_norm_max = s->ctx->caps.info.type == VKQ_DEVICE_TYPE_CPU && env != 2 ? 0 : fuse;
         st = create_buffers(s);
     }
     if (!st) st = vkq__recording_create(s->ctx, 0, &s->decode);

@@ -8,7 +8,9 @@
 /* Decode steps of at most this many tokens (memory-bound) fuse each RMS norm into the products
  * that read it and gate+up+SiLU into one pass: fewer dispatches and barriers, which is most of a
  * small model's decode time on a GPU. Prefill keeps them apart: the tiled matmul, faster there,
- * has no fused norm. */
+ * has no fused norm. On CPU drivers only gate+up+SiLU is fused: measured on lavapipe with
+ * SmolLM2, it gains 5 % while the fused norm loses 12 % (each workgroup recomputes the norm,
+ * which a CPU pays in full; docs/PERFORMANCE.md). */
 #define VKQ__FUSE_MAX_TOKENS 8u
 
 struct vkq_session {
@@ -19,7 +21,8 @@ struct vkq_session {
     vkq__kv_layout kv;
     uint32_t attn_splits;         /* split-K slices of decode attention */
     bool imp_collect;             /* desc.collect_importance */
-    uint32_t fuse_max;            /* most tokens a step may have for the fused products (0: never) */
+    uint32_t fuse_norm_max;       /* most tokens a step may have for the fused norms (0: never) */
+    uint32_t fuse_ffn_max;        /* the same for the fused gate+up+SiLU */
     vkq__buffer *k_cache, *v_cache; /* (n_layer) each: // (n_head_kv, n_ctx, row) */
     vkq__buffer params;           /* vkq__step_params, host-visible */
     vkq__buffer ids;              /* (n_batch) uint32 token ids, host-visible */

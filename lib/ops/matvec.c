@@ -13,10 +13,10 @@ typedef struct matvec_push {
     uint32_t x_skip, x_stride, y_skip, y_stride;
     uint32_t add_skip, add_stride, has_add;
     uint32_t w2_skip; /* swiglu: the W_up binding's skip */
-    uint32_t has_norm, norm_skip;
+    uint32_t norm_skip;
     float eps;
 } matvec_push;
-_Static_assert(sizeof(matvec_push) == 60, "mirrors Push in shaders/matvec.comp");
+_Static_assert(sizeof(matvec_push) == 56, "mirrors Push in shaders/matvec.comp");
 
 typedef struct matvec_plan {
     bool subgroup, lane;
@@ -28,11 +28,11 @@ typedef struct matvec_plan {
 static bool is_pow2(uint32_t v) { return v && !(v & (v - 1)); }
 
 /* Shared memory of the reduction: one float per output and subgroup (or per invocation). */
-static uint64_t matvec_shared_bytes(const matvec_plan *p, uint32_t nvec) {
+static uint64_t matvec_shared_bytes(const matvec_plan *p, uint32_t nvec, bool norm) {
     uint64_t per_output = p->subgroup ? (p->wg + p->min_subgroup - 1) / p->min_subgroup : p->wg;
     uint64_t matrices = p->w_up.size ? 2 : 1; /* swiglu reduces gate and up sums */
-    uint64_t norm = (uint64_t)nvec * p->wg * 4;   /* the fused norm's reduction (always declared) */
-    return (uint64_t)p->rows * nvec * per_output * 4 * matrices + norm;
+    uint64_t norm_bytes = norm ? (uint64_t)nvec * p->wg * 4 : 4; /* the fused norm's reduction */
+    return (uint64_t)p->rows * nvec * per_output * 4 * matrices + norm_bytes;
 }
 
 /* Device defaults. GPUs: 64 invocations (two NVIDIA warps, one AMD wave64, several Intel/Mali
@@ -74,7 +74,7 @@ static vkq_status matvec_plan_make(vkq_context *ctx, const vkq__mul_mat_args *a,
                          f->name, p->wg, VKQ__MIN(i->max_workgroup_invocations, i->max_workgroup_size[0]),
                          p->rows, MATVEC_MAX_ROWS);
     }
-    uint64_t shared = matvec_shared_bytes(p, VKQ__MIN(a->n, (uint32_t)MATVEC_MAX_VECTORS));
+    uint64_t shared = matvec_shared_bytes(p, VKQ__MIN(a->n, (uint32_t)MATVEC_MAX_VECTORS), a->norm.size != 0);
     if (shared > i->max_shared_memory) {
         return vkq__fail(&ctx->diag, VKQ_ERR_LIMIT,
                          "matvec %s: workgroup size %u with %u rows needs %llu B shared memory, "
@@ -92,7 +92,8 @@ static vkq_status matvec_chunk(vkq__recording *rec, const vkq__mul_mat_args *a, 
     snprintf(name, sizeof name, "%s_%s%s", p->kernel, f->name, p->subgroup ? "_sg" : "");
     bool swiglu = p->w_up.size != 0;
     vkq__pipeline_desc d = {.shader = name, .n_bindings = swiglu ? 6 : 5, .push_size = sizeof(matvec_push),
-                            .spec = {p->wg, p->rows, c->n, p->min_subgroup, p->lane}, .n_spec = 5};
+                            .spec = {p->wg, p->rows, c->n, p->min_subgroup, p->lane, a->norm.size != 0},
+                            .n_spec = 6};
     const vkq__pipeline *pl;
     vkq_status st = vkq__pipeline_get(ctx, &d, &pl);
     if (st) return vkq__wrap(&ctx->diag, st, "matvec %s", f->name);
@@ -100,7 +101,7 @@ static vkq_status matvec_chunk(vkq__recording *rec, const vkq__mul_mat_args *a, 
         .rows = c->rows, .row0 = c->row0, .nb = a->k / f->qk, .w_skip = c->w_skip,
         .x_skip = c->x_skip, .x_stride = a->k / 4, .y_skip = c->y_skip, .y_stride = a->m,
         .add_skip = c->add_skip, .add_stride = a->add_stride, .has_add = a->add.size != 0,
-        .has_norm = a->norm.size != 0, .eps = a->norm_eps,
+        .eps = a->norm_eps,
     };
     uint64_t rows_per_group = (uint64_t)p->rows * (p->lane ? p->wg : 1);
     uint64_t groups = (c->rows + rows_per_group - 1) / rows_per_group;

@@ -15,6 +15,12 @@ static void forward_matches_reference(vkq_context *ctx) {
     engine_test_compare(ctx, path, VKQ_TYPE_F16, 5, 9, 2e-3, "gqa f32");
     engine_test_compare(ctx, path, VKQ_TYPE_Q8_0, 7, 10, 2e-2, "gqa f32");
     engine_test_compare(ctx, path, VKQ_TYPE_Q4_0, 3, 6, 5e-2, "gqa f32");
+    /* Decode with every fusion (CPU drivers leave the fused norm off by default) and with none. */
+    setenv("VKQ_FUSE", "all", 1);
+    engine_test_compare(ctx, path, VKQ_TYPE_F16, 5, 9, 2e-3, "gqa f32 all fused");
+    setenv("VKQ_FUSE", "0", 1);
+    engine_test_compare(ctx, path, VKQ_TYPE_F16, 5, 9, 2e-3, "gqa f32 unfused");
+    unsetenv("VKQ_FUSE");
     unlink(path);
     vkq__synth_desc mha = {.n_embd = 128, .n_ff = 192, .n_layer = 1, .n_head = 2, .n_head_kv = 2,
                            .untied_output = true, .seed = vkq_test_seed + 1};
