@@ -344,7 +344,20 @@ static int run_window(viz_app *a, const options *o, const viz_cmd *cmds, int n_c
     return ok;
 }
 
+#ifdef VIZ_PIN_VULKAN_MODULES
+#include <dlfcn.h>
+/* Sanitizer builds only: the Vulkan loader's dlclose of the driver and the validation layer
+ * would leave LeakSanitizer with "<unknown module>" frames that tests/lsan.supp cannot name. */
+static void pin_vulkan_modules(void) {
+    static const char *const modules[] = {"libvulkan_lvp.so", "libVkLayer_khronos_validation.so", "libvulkan.so.1"};
+    for (size_t i = 0; i < sizeof modules / sizeof modules[0]; i++) dlopen(modules[i], RTLD_NOW | RTLD_NODELETE);
+}
+#else
+static void pin_vulkan_modules(void) {}
+#endif
+
 int main(int argc, char **argv) {
+    pin_vulkan_modules();
     options o;
     if (!parse_args(argc, argv, &o)) return 2;
     viz_cmd cmds[MAX_SCRIPT];
