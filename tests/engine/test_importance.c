@@ -18,7 +18,7 @@ static const float *tensor_f32(const vkq_gguf *g, const char *name, uint64_t *ne
 
 /* mean over tokens of (rms_norm(embedding) * weight)^2, per column. */
 static void expected_attn_in(const vkq_gguf *model, const int32_t *tokens, uint32_t n, float eps, double *out) {
-    uint64_t E;
+    uint64_t E = 0;
     const float *embd = tensor_f32(model, "token_embd.weight", &E), *w = tensor_f32(model, "blk.0.attn_norm.weight", NULL);
     CHECK(embd && w);
     if (!embd || !w) return;
