@@ -958,7 +958,8 @@ VKQ_API void vkq_analysis_report_free(vkq_analysis_report *report);
  * calibration_path: the text the tokens came from, recorded in the report; NULL: none.
  * Non-finite numbers are written as null (JSON) or an empty field (CSV). The file is written
  * whole to a temporary beside `path`, then renamed over it. Errors: VKQ_ERR_INVALID_ARGUMENT
- * (NULL ctx, report or path), VKQ_ERR_IO. */
+ * (NULL ctx, report or path; a report whose arrays are missing, as one freed or filled by
+ * hand), VKQ_ERR_IO, VKQ_ERR_OUT_OF_HOST_MEMORY. */
 VKQ_API vkq_status vkq_analysis_write_json(vkq_context *ctx, const vkq_analysis_report *report,
                                            const char *calibration_path, const char *path);
 VKQ_API vkq_status vkq_analysis_write_csv(vkq_context *ctx, const vkq_analysis_report *report,

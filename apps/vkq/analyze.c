@@ -95,11 +95,13 @@ static int parse(int argc, char **argv, an_args *a) {
     return 0;
 }
 
-/* The first `want` tokens of the text, with BOS when the model's file asks for it. */
+/* The first `want` tokens of the text, with BOS when the model's file asks for it. *printed: the
+ * text could not be read, and cli_read_text said so. */
 static vkq_status tokenize(vkq_context *ctx, const char *model, const char *path, size_t want, int32_t **tokens,
-                           size_t *n) {
+                           size_t *n, bool *printed) {
     size_t len = 0;
     char *text = cli_read_text("analyze", path, &len);
+    *printed = !text;
     if (!text) return VKQ_ERR_IO;
     vkq_gguf *g = NULL;
     vkq_tokenizer *tok = NULL;
@@ -165,7 +167,8 @@ int cmd_analyze(int argc, char **argv) {
     size_t n = 0;
     vkq_status st = VKQ_OK;
     const char *what = "tokenizing the text";
-    if (a.text) st = tokenize(ctx, a.model, a.text, (size_t)a.tokens, &tokens, &n);
+    bool printed = false;
+    if (a.text) st = tokenize(ctx, a.model, a.text, (size_t)a.tokens, &tokens, &n, &printed);
     if (!st && a.text && n == 0) {
         fprintf(stderr, "vkq analyze: the text %s has no tokens\n", a.text);
         rc = 1;
@@ -181,7 +184,7 @@ int cmd_analyze(int argc, char **argv) {
     }
     if (!st && !rc && a.json) st = vkq_analysis_write_json(ctx, &r, a.text, a.json), what = "writing the JSON report";
     if (!st && !rc && a.csv) st = vkq_analysis_write_csv(ctx, &r, a.csv), what = "writing the CSV report";
-    if (st) rc = st == VKQ_ERR_IO && !strcmp(what, "tokenizing the text") ? 1 : cli_fail("analyze", ctx, st, what);
+    if (st) rc = printed ? 1 : cli_fail("analyze", ctx, st, what);
     else if (!rc) print_summary(&r);
     vkq_analysis_report_free(&r);
     free(tokens), free(a.format_list);

@@ -89,18 +89,24 @@ int cmd_imatrix(int argc, char **argv) {
     vkq_status st = vkq_model_load(ctx, &md, &model);
     const char *what = "loading the model";
     const vkq_tokenizer *tok = model ? vkq_model_tokenizer(model) : NULL;
-    if (!st && !tok) st = VKQ_ERR_NOT_FOUND, what = "the model has no tokenizer; tokenizing";
-    if (!st) st = cli_tokenize(tok, text, len, &tokens, &n), what = "tokenizing";
-    if (!st && n == 0) st = VKQ_ERR_INVALID_ARGUMENT, what = "the text has no tokens; reading it";
-    if (!st) {
+    if (!st && !tok) {
+        fprintf(stderr, "vkq imatrix: %s has no tokenizer\n", a.model);
+        rc = 1;
+    }
+    if (!st && !rc) st = cli_tokenize(tok, text, len, &tokens, &n), what = "tokenizing";
+    if (!st && !rc && n == 0) {
+        fprintf(stderr, "vkq imatrix: %s holds no tokens\n", a.text);
+        rc = 1;
+    }
+    if (!st && !rc) {
         vkq_session_desc sd = {.n_ctx = (uint32_t)a.n_ctx, .collect_importance = 1};
         st = vkq_session_create(model, &sd, &s), what = "creating the session";
     }
-    if (!st) st = collect(s, tokens, n, &a, &used), what = "evaluating the text";
-    if (!st) st = vkq_session_save_importance(s, a.out), what = "writing the importance file";
+    if (!st && !rc) st = collect(s, tokens, n, &a, &used), what = "evaluating the text";
+    if (!st && !rc) st = vkq_session_save_importance(s, a.out), what = "writing the importance file";
     if (st) {
         rc = cli_fail("imatrix", ctx, st, what);
-    } else {
+    } else if (!rc) {
         printf("importance of %s from %zu tokens of %s (windows of %llu) written to %s\n", a.model, used, a.text,
                a.n_ctx, a.out);
     }

@@ -209,6 +209,19 @@ static vkq_status check_args(vkq_context *ctx, const vkq_analysis_report *r, con
     if ((r->n_tensors && !r->tensors) || (r->n_formats && !r->formats)) {
         return vkq__fail(vkq__context_diag(ctx), VKQ_ERR_INVALID_ARGUMENT, "analyze: the report is empty or freed");
     }
+    /* The arrays the writers index: each tensor's formats, each format's layers. */
+    for (uint64_t i = 0; r->n_formats && i < r->n_tensors; i++) {
+        if (!r->tensors[i].formats) {
+            return vkq__fail(vkq__context_diag(ctx), VKQ_ERR_INVALID_ARGUMENT,
+                             "analyze: report tensor %llu has no formats", (unsigned long long)i);
+        }
+    }
+    for (uint32_t f = 0; r->n_tokens && r->n_layer && f < r->n_formats; f++) {
+        if (!r->formats[f].accumulated || !r->formats[f].isolated) {
+            return vkq__fail(vkq__context_diag(ctx), VKQ_ERR_INVALID_ARGUMENT,
+                             "analyze: report format %u has tokens but no layer metrics", f);
+        }
+    }
     return VKQ_OK;
 }
 

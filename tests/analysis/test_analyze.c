@@ -260,6 +260,15 @@ static void test_reports(vkq_context *ctx, const char *model, const int32_t *tok
         CHECK_STATUS(NULL, vkq_analysis_write_csv(NULL, &r, csv), VKQ_ERR_INVALID_ARGUMENT);
         vkq_analysis_report_free(&r);
     }
+    /* A report filled by hand without the arrays its counts promise: an error, not a crash. */
+    vkq_analysis_format hf = {.name = "x"};
+    vkq_analysis_tensor ht = {.name = "w.weight"};
+    vkq_analysis_report h = {.n_formats = 1, .formats = &hf, .n_tokens = 3, .n_layer = 2};
+    CHECK_STATUS(ctx, vkq_analysis_write_json(ctx, &h, NULL, json), VKQ_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(ctx, vkq_analysis_write_csv(ctx, &h, csv), VKQ_ERR_INVALID_ARGUMENT);
+    h.n_tokens = 0, h.n_tensors = 1, h.tensors = &ht;
+    CHECK_STATUS(ctx, vkq_analysis_write_json(ctx, &h, NULL, json), VKQ_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(ctx, vkq_analysis_write_csv(ctx, &h, csv), VKQ_ERR_INVALID_ARGUMENT);
     remove(json), remove(csv);
 }
 
@@ -281,6 +290,10 @@ static void test_cli(const char *model) {
     CHECK_MSG(WEXITSTATUS(system(cmd)) == 2, "%s: want exit 2 (usage)", cmd);
     snprintf(cmd, sizeof cmd, "%s analyze -m %s --formats q9_9 >/dev/null 2>&1", VKQ_CLI, model);
     CHECK_MSG(WEXITSTATUS(system(cmd)) == 1, "%s: want exit 1", cmd);
+    /* A model that cannot be read (a directory) while tokenizing: exit 1 with a message. */
+    snprintf(cmd, sizeof cmd, "%s analyze -m /tmp -f %s --formats q8_0 2>&1 >/dev/null | grep -q 'vkq analyze:'",
+             VKQ_CLI, text);
+    CHECK_MSG(system(cmd) == 0, "%s: want a message on stderr", cmd);
     snprintf(cmd, sizeof cmd, "%s analyze -m %s -f %s --tokens 12 --formats q8_0,q4_k,Q2_K -o %s --csv %s --threads 2",
              VKQ_CLI, model, text, json, csv);
     CHECK_MSG(system(cmd) == 0, "%s", cmd);

@@ -6,6 +6,8 @@
  * status codes. */
 #include "engine_test.h"
 
+#include <sys/wait.h>
+
 #define N_PREFILL 20u
 #define N_DECODE 3u
 
@@ -118,6 +120,35 @@ static void check_errors(vkq_context *ctx, vkq_model *model, const char *path) {
     vkq_session_destroy(plain);
 }
 
+#ifdef VKQ_CLI
+/* vkq imatrix end to end: a text in windows of 16 tokens, the file it writes, usage errors. */
+static void check_cli(vkq_context *ctx, const char *model) {
+    char text[320], out[320], cmd[1200];
+    snprintf(text, sizeof text, "%s.txt", model);
+    snprintf(out, sizeof out, "%s.cli.gguf", model);
+    FILE *f = fopen(text, "w");
+    CHECK(f != NULL);
+    if (!f) return;
+    fputs("The quick brown fox jumps over the lazy dog. 12345 hello world, hello again!\n", f);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "%s imatrix -m %s -f %s -o %s --ctx 16 >/dev/null", VKQ_CLI, model, text, out);
+    CHECK_MSG(system(cmd) == 0, "%s", cmd);
+    vkq_gguf *g = NULL;
+    CHECK_OK(ctx, vkq_gguf_open(ctx, out, &g));
+    uint64_t tokens = 0;
+    if (g) CHECK_OK(ctx, vkq_gguf_get_u64(g, "vkq.importance.tokens", &tokens));
+    CHECK_MSG(tokens > 16, "%llu tokens collected", (unsigned long long)tokens); /* several windows */
+    CHECK(vkq_gguf_find_tensor(g, "blk.0.ffn_down.weight.importance") >= 0);
+    vkq_gguf_close(g);
+    snprintf(cmd, sizeof cmd, "%s imatrix --help >/dev/null", VKQ_CLI);
+    CHECK(system(cmd) == 0);
+    snprintf(cmd, sizeof cmd, "%s imatrix -m %s -f %s 2>/dev/null", VKQ_CLI, model, text); /* no -o */
+    int rc = system(cmd);
+    CHECK(WIFEXITED(rc) && WEXITSTATUS(rc) == 2);
+    unlink(text), unlink(out);
+}
+#endif
+
 int main(void) {
     test_init("test_importance");
     vkq_context *ctx = test_gpu_context();
@@ -148,6 +179,9 @@ int main(void) {
         }
         vkq_session_destroy(s);
         if (model) check_errors(ctx, model, imp);
+#ifdef VKQ_CLI
+        check_cli(ctx, path);
+#endif
         vkq_model_destroy(model);
         unlink(imp);
         unlink(path);
