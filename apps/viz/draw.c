@@ -107,20 +107,24 @@ float viz_text_center(viz_draw *d, float x, float y, const char *s, int size,
     return viz_text(d, x - viz_font_width(d->font, s, size) * 0.5f, y, s, size, c);
 }
 
+/* Copies the line starting at p (truncated to fit) into line; returns where the next begins. */
+static const char *next_line(const char *p, char *line, size_t cap) {
+    const char *e = strchr(p, '\n');
+    size_t n = e ? (size_t)(e - p) : strlen(p);
+    memcpy(line, p, n < cap ? n : cap - 1);
+    line[n < cap ? n : cap - 1] = 0;
+    return e ? e + 1 : p + n;
+}
+
 void viz_tooltip(viz_draw *d, float mx, float my, const char *text, int width, int height) {
     char line[256];
     float w = 0, lh = d->font->pixel_height[VIZ_FONT_SMALL] + 3;
     int lines = 0;
     for (const char *p = text; *p;) {
-        const char *e = strchr(p, '\n');
-        size_t n = e ? (size_t)(e - p) : strlen(p);
-        if (n >= sizeof line) n = sizeof line - 1;
-        memcpy(line, p, n);
-        line[n] = 0;
+        p = next_line(p, line, sizeof line);
         float lw = viz_font_width(d->font, line, VIZ_FONT_SMALL);
         if (lw > w) w = lw;
         lines++;
-        p = e ? e + 1 : p + strlen(p);
     }
     float bw = w + 16, bh = lines * lh + 10;
     float x = mx + 16, y = my + 16;
@@ -133,13 +137,8 @@ void viz_tooltip(viz_draw *d, float mx, float my, const char *text, int width, i
     viz_outline(d, x, y, bw, bh, 1, VIZ_GRIDLINE);
     float ty = y + 5;
     for (const char *p = text; *p;) {
-        const char *e = strchr(p, '\n');
-        size_t n = e ? (size_t)(e - p) : strlen(p);
-        if (n >= sizeof line) n = sizeof line - 1;
-        memcpy(line, p, n);
-        line[n] = 0;
+        p = next_line(p, line, sizeof line);
         viz_text(d, x + 8, ty, line, VIZ_FONT_SMALL, VIZ_FG);
         ty += lh;
-        p = e ? e + 1 : p + strlen(p);
     }
 }

@@ -238,9 +238,9 @@ static int make_image(viz_gfx *g, int w, int h, VkFormat format, VkImageUsageFla
     return 1;
 }
 
-static void barrier(VkCommandBuffer cmd, VkImage img, VkImageLayout from, VkImageLayout to,
-                    VkAccessFlags src_access, VkAccessFlags dst_access,
-                    VkPipelineStageFlags src_stage, VkPipelineStageFlags dst_stage) {
+void viz__image_barrier(VkCommandBuffer cmd, VkImage img, VkImageLayout from, VkImageLayout to,
+                        VkAccessFlags src_access, VkAccessFlags dst_access,
+                        VkPipelineStageFlags src_stage, VkPipelineStageFlags dst_stage) {
     VkImageMemoryBarrier b = {.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER};
     b.srcAccessMask = src_access;
     b.dstAccessMask = dst_access;
@@ -278,7 +278,7 @@ static int upload_atlas(viz_gfx *g, const viz_gfx_desc *d, char *err, size_t err
     VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
     bi.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
     vkBeginCommandBuffer(g->cmd, &bi);
-    barrier(g->cmd, g->atlas, VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 0,
+    viz__image_barrier(g->cmd, g->atlas, VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 0,
             VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT,
             VK_PIPELINE_STAGE_TRANSFER_BIT);
     VkBufferImageCopy region = {0};
@@ -286,7 +286,7 @@ static int upload_atlas(viz_gfx *g, const viz_gfx_desc *d, char *err, size_t err
     region.imageExtent = (VkExtent3D){(uint32_t)d->atlas_w, (uint32_t)d->atlas_h, 1};
     vkCmdCopyBufferToImage(g->cmd, staging.buf, g->atlas, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1,
                            &region);
-    barrier(g->cmd, g->atlas, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+    viz__image_barrier(g->cmd, g->atlas, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
             VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL, VK_ACCESS_TRANSFER_WRITE_BIT,
             VK_ACCESS_SHADER_READ_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
             VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT);

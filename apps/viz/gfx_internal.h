@@ -67,6 +67,10 @@ int viz__buffer(viz_gfx *g, VkDeviceSize size, VkBufferUsageFlags usage, viz_buf
                 char *err, size_t err_size);
 void viz__buffer_free(viz_gfx *g, viz_buffer *b);
 int viz__make_pass(viz_gfx *g, VkImageLayout final_layout, char *err, size_t err_size);
+/* A layout transition of a whole single-mip colour image, with its access and stage masks. */
+void viz__image_barrier(VkCommandBuffer cmd, VkImage img, VkImageLayout from, VkImageLayout to,
+                        VkAccessFlags src_access, VkAccessFlags dst_access,
+                        VkPipelineStageFlags src_stage, VkPipelineStageFlags dst_stage);
 int viz__make_pipeline(viz_gfx *g, char *err, size_t err_size);
 /* Begins cmd, uploads vertices, records the render pass into fb of size w x h. */
 int viz__record_draw(viz_gfx *g, VkFramebuffer fb, int w, int h, const viz_vertex *v, uint32_t n,

@@ -162,22 +162,11 @@ void viz_gfx_extent(const viz_gfx *g, int *w, int *h) {
     *h = (int)g->extent.height;
 }
 
-static void image_barrier(VkCommandBuffer cmd, VkImage img, VkImageLayout from, VkImageLayout to,
-                          VkAccessFlags src, VkAccessFlags dst) {
-    VkImageMemoryBarrier b = {.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER};
-    b.srcAccessMask = src;
-    b.dstAccessMask = dst;
-    b.oldLayout = from;
-    b.newLayout = to;
-    b.srcQueueFamilyIndex = b.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
-    b.image = img;
-    b.subresourceRange = (VkImageSubresourceRange){VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
-    vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT,
-                         VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_HOST_BIT, 0, 0, NULL,
-                         0, NULL, 1, &b);
-}
-
 /* Copies swapchain image idx into the read-back buffer (between the pass and the present). */
+/* The screenshot's copy waits for the frame's drawing and is waited for by the host. */
+#define SHOT_SRC_STAGES (VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT)
+#define SHOT_DST_STAGES (VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_HOST_BIT)
+
 static int record_copy(viz_gfx *g, uint32_t idx, char *err, size_t err_size) {
     VkDeviceSize need = (VkDeviceSize)g->extent.width * g->extent.height * 4;
     if (need > g->readback.size) {
@@ -187,16 +176,16 @@ static int record_copy(viz_gfx *g, uint32_t idx, char *err, size_t err_size) {
             return 0;
         }
     }
-    image_barrier(g->cmd, g->images[idx], VK_IMAGE_LAYOUT_PRESENT_SRC_KHR,
-                  VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT,
-                  VK_ACCESS_TRANSFER_READ_BIT);
+    viz__image_barrier(g->cmd, g->images[idx], VK_IMAGE_LAYOUT_PRESENT_SRC_KHR,
+                       VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT,
+                       VK_ACCESS_TRANSFER_READ_BIT, SHOT_SRC_STAGES, SHOT_DST_STAGES);
     VkBufferImageCopy region = {0};
     region.imageSubresource = (VkImageSubresourceLayers){VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1};
     region.imageExtent = (VkExtent3D){g->extent.width, g->extent.height, 1};
     vkCmdCopyImageToBuffer(g->cmd, g->images[idx], VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
                            g->readback.buf, 1, &region);
-    image_barrier(g->cmd, g->images[idx], VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
-                  VK_IMAGE_LAYOUT_PRESENT_SRC_KHR, VK_ACCESS_TRANSFER_READ_BIT, 0);
+    viz__image_barrier(g->cmd, g->images[idx], VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
+                       VK_IMAGE_LAYOUT_PRESENT_SRC_KHR, VK_ACCESS_TRANSFER_READ_BIT, 0, SHOT_SRC_STAGES, SHOT_DST_STAGES);
     return 1;
 }
 
