@@ -17,7 +17,7 @@ typedef struct an_args {
     uint32_t n_overrides;
     char *format_list; /* owns the strings in formats */
     unsigned long long tokens, threads;
-    bool weighted, verbose;
+    bool weighted, verbose, tokens_given;
 } an_args;
 
 static void usage(FILE *f) {
@@ -83,6 +83,7 @@ static int parse(int argc, char **argv, an_args *a) {
             if (!cli_parse_u64(argv[++i], &a->tokens) || !a->tokens || a->tokens > 65536) {
                 return cli_usage_error("analyze", "bad --tokens (1 to 65536)");
             }
+            a->tokens_given = true;
         } else if (!strcmp(o, "--threads") && v) {
             if (!cli_parse_u64(argv[++i], &a->threads) || !a->threads || a->threads > 256) {
                 return cli_usage_error("analyze", "bad --threads");
@@ -92,6 +93,10 @@ static int parse(int argc, char **argv, an_args *a) {
     }
     if (!a->model) return cli_usage_error("analyze", "-m MODEL is required");
     if (!a->n_formats) return cli_usage_error("analyze", "--formats is required");
+    /* Both act on the activation pass, which needs a text. */
+    if (!a->text && (a->weighted || a->tokens_given)) {
+        return cli_usage_error("analyze", "%s needs a calibration text (-f)", a->weighted ? "--use-importance" : "--tokens");
+    }
     return 0;
 }
 

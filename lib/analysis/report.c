@@ -242,7 +242,7 @@ static void csv_num(sbuf *b, double v) {
 }
 
 static void csv_str(sbuf *b, const char *s) {
-    if (!strpbrk(s, ",\"\n")) {
+    if (!strpbrk(s, ",\"\r\n")) {
         put(b, "%s", s);
         return;
     }

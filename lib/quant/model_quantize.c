@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <float.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -205,6 +206,14 @@ static vkq_status load_importance(quant_state *s, plan_entry *e) {
     }
     /* Copied: the file's alignment may be smaller than a float's. */
     memcpy(e->importance, s->imp->data + s->imp->data_offset + t->offset, t->bytes);
+    /* Weights of a squared error: a negative or non-finite one would steer every search. */
+    for (uint64_t c = 0; c < t->elements; c++) {
+        if (!(e->importance[c] >= 0 && e->importance[c] <= FLT_MAX)) {
+            return vkq__fail(s->d, VKQ_ERR_BAD_FILE, "quantize: %s: %s[%llu] is %g; importances must be "
+                             "finite and >= 0", s->desc->importance_path, name, (unsigned long long)c,
+                             (double)e->importance[c]);
+        }
+    }
     return VKQ_OK;
 }
 

@@ -288,6 +288,11 @@ static void test_cli(const char *model) {
     CHECK_MSG(system(cmd) == 0, "%s", cmd);
     snprintf(cmd, sizeof cmd, "%s analyze -m %s >/dev/null 2>&1", VKQ_CLI, model);
     CHECK_MSG(WEXITSTATUS(system(cmd)) == 2, "%s: want exit 2 (usage)", cmd);
+    /* Options of the activation pass without a text: usage errors, not silently ignored. */
+    snprintf(cmd, sizeof cmd, "%s analyze -m %s --formats q4_0 --use-importance >/dev/null 2>&1", VKQ_CLI, model);
+    CHECK_MSG(WEXITSTATUS(system(cmd)) == 2, "%s: want exit 2 (usage)", cmd);
+    snprintf(cmd, sizeof cmd, "%s analyze -m %s --formats q4_0 --tokens 8 >/dev/null 2>&1", VKQ_CLI, model);
+    CHECK_MSG(WEXITSTATUS(system(cmd)) == 2, "%s: want exit 2 (usage)", cmd);
     snprintf(cmd, sizeof cmd, "%s analyze -m %s --formats q9_9 >/dev/null 2>&1", VKQ_CLI, model);
     CHECK_MSG(WEXITSTATUS(system(cmd)) == 1, "%s: want exit 1", cmd);
     /* A model that cannot be read (a directory) while tokenizing: exit 1 with a message. */

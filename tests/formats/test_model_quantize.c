@@ -306,8 +306,22 @@ static void test_importance(vkq_context *ctx) {
     CHECK_STATUS(ctx, quantize(ctx, "q4_k", path_in_dir("bad.gguf"), NULL, 0, imp_path, NULL),
                  VKQ_ERR_BAD_FILE);
     CHECK(access(path_in_dir("bad.gguf"), F_OK) != 0);
+    unlink(a), unlink(b); /* before path_in_dir's rotating buffers are reused below */
+    /* So is one with a NaN or a negative weight (either would steer every scale search). */
+    const float poison[2] = {NAN, -1.0f};
+    for (int p = 0; p < 2; p++) {
+        float row[N_EMBD];
+        uint64_t ne_row = N_EMBD;
+        for (int c = 0; c < N_EMBD; c++) row[c] = 1.0f;
+        row[N_EMBD / 2] = poison[p];
+        CHECK_OK(ctx, vkq__gguf_writer_create(vkq__context_diag(ctx), &w));
+        CHECK_OK(ctx, vkq__gguf_writer_add_tensor(w, "blk.0.attn_q.weight.importance", VKQ_TYPE_F32, 1, &ne_row, row));
+        CHECK_OK(ctx, vkq__gguf_writer_write_file(w, imp_path));
+        vkq__gguf_writer_destroy(w);
+        CHECK_STATUS(ctx, quantize(ctx, "q4_k", path_in_dir("bad.gguf"), NULL, 0, imp_path, NULL), VKQ_ERR_BAD_FILE);
+        CHECK(access(path_in_dir("bad.gguf"), F_OK) != 0);
+    }
     unlink(imp_path);
-    unlink(a), unlink(b);
 
     vkq_gguf_close(ga), vkq_gguf_close(gb), vkq_gguf_close(in);
     vkq_quantize_report_free(&plain), vkq_quantize_report_free(&weighted);
