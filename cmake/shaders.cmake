@@ -38,19 +38,30 @@ function(_vkq_compile_cmd out_var src spv defines env)
   endif()
 endfunction()
 
-# Feature probes: can the compiler build a shader that enables extension X?
-function(_vkq_probe feature extension env)
+# Feature probes: can the compiler build (and spirv-val accept) a shader that uses feature X?
+function(_vkq_probe_source feature what env source)
   set(src ${VKQ_SHADER_OUT}/probe_${feature}.comp)
-  file(WRITE ${src} "#version 450\n#extension ${extension} : require\nlayout(local_size_x = 1) in;\nvoid main() {}\n")
-  _vkq_compile_cmd(cmd ${src} ${VKQ_SHADER_OUT}/probe_${feature}.spv "" ${env})
+  set(spv ${VKQ_SHADER_OUT}/probe_${feature}.spv)
+  file(WRITE ${src} "${source}")
+  _vkq_compile_cmd(cmd ${src} ${spv} "" ${env})
   execute_process(COMMAND ${cmd} RESULT_VARIABLE rc OUTPUT_QUIET ERROR_QUIET)
   if(rc EQUAL 0)
+    execute_process(COMMAND ${VKQ_SPIRV_VAL} --target-env ${env} ${spv} RESULT_VARIABLE rc OUTPUT_QUIET ERROR_QUIET)
+  endif()
+  if(rc EQUAL 0)
     set(VKQ_SHADER_HAS_${feature} ON PARENT_SCOPE)
-    message(STATUS "vkq shaders: ${feature} (${extension}) yes")
+    message(STATUS "vkq shaders: ${feature} (${what}) yes")
   else()
     set(VKQ_SHADER_HAS_${feature} OFF PARENT_SCOPE)
-    message(STATUS "vkq shaders: ${feature} (${extension}) no")
+    message(STATUS "vkq shaders: ${feature} (${what}) no")
   endif()
+endfunction()
+
+# ... one that enables extension X?
+function(_vkq_probe feature extension env)
+  _vkq_probe_source(${feature} ${extension} ${env}
+                    "#version 450\n#extension ${extension} : require\nlayout(local_size_x = 1) in;\nvoid main() {}\n")
+  set(VKQ_SHADER_HAS_${feature} ${VKQ_SHADER_HAS_${feature}} PARENT_SCOPE)
 endfunction()
 
 _vkq_probe(float16 GL_EXT_shader_explicit_arithmetic_types_float16 ${VKQ_SPIRV_ENV})
@@ -58,7 +69,18 @@ _vkq_probe(int8 GL_EXT_shader_explicit_arithmetic_types_int8 ${VKQ_SPIRV_ENV})
 _vkq_probe(storage16 GL_EXT_shader_16bit_storage ${VKQ_SPIRV_ENV})
 _vkq_probe(storage8 GL_EXT_shader_8bit_storage ${VKQ_SPIRV_ENV})
 _vkq_probe(subgroup GL_KHR_shader_subgroup_arithmetic ${VKQ_SPIRV_ENV})
-_vkq_probe(dot GL_EXT_integer_dot_product ${VKQ_SPIRV_ENV})
+# The integer dot product is declared through GL_EXT_spirv_intrinsics (shaders/dot_formats.glsl):
+# glslang has that extension from version 11.6 on, long before GL_EXT_integer_dot_product. The
+# probe compiles and validates the very declaration the kernels use.
+_vkq_probe_source(dot "GL_EXT_spirv_intrinsics, OpSDotKHR" ${VKQ_SPIRV_ENV}
+"#version 450
+#extension GL_EXT_spirv_intrinsics : require
+spirv_instruction(extensions = [\"SPV_KHR_integer_dot_product\"], capabilities = [6019, 6018], id = 4450)
+int sdot_4x8_packed(uint a, uint b, spirv_literal int packed_vector_format);
+layout(local_size_x = 1) in;
+layout(std430, binding = 0) buffer B { uint v[]; };
+void main() { v[0] = uint(sdot_4x8_packed(v[1], v[2], 0)); }
+")
 _vkq_probe(coopmat GL_KHR_cooperative_matrix ${VKQ_SPIRV_ENV_COOPMAT})
 
 set(VKQ_SHADER_SOURCES "")

@@ -404,7 +404,10 @@ typedef struct vkq_session_desc {
                                      vkq_session_save_importance (an importance matrix). Costs
                                      a small dispatch per product input, and decode steps run
                                      without the fused products */
-    uint32_t reserved[15];        /* must be zero */
+    uint32_t profile;             /* non-zero: time every dispatch with GPU timestamps, summed per
+                                     kernel for vkq_session_profile (a timestamp per dispatch:
+                                     cheap, but leave it off when timing whole runs) */
+    uint32_t reserved[14];        /* must be zero */
 } vkq_session_desc;
 
 VKQ_API vkq_status vkq_session_create(vkq_model *model, const vkq_session_desc *desc,
@@ -442,6 +445,27 @@ VKQ_API vkq_status vkq_session_save_importance(vkq_session *session, const char 
 /* Zeroes the collected sums. VKQ_ERR_STATE when collection is off. */
 VKQ_API vkq_status vkq_session_clear_importance(vkq_session *session);
 
+/* Where the GPU time of a session created with desc.profile went: one entry per (phase,
+ * kernel), summed over every eval since creation or vkq_session_profile_clear. A dispatch's
+ * time runs from the end of the work before it to its own end (so it includes the wait at the
+ * barrier in front of it; on a GPU, dispatches that overlap are charged to the one that ends
+ * later), and the entries of a phase add up to its GPU time. Entries come sorted by phase, then
+ * by time, longest first. */
+typedef struct vkq_profile_entry {
+    const char *phase;            /* "prefill" (batches of more than one token), "decode" (one
+                                     token, the replayed step) or "sample" (GPU sampling) */
+    const char *kernel;           /* the shader, e.g. "matvec_q4_0_sg" (static storage) */
+    uint64_t calls;               /* dispatches timed */
+    double seconds;               /* their GPU time */
+} vkq_profile_entry;
+/* Copies up to `capacity` entries and sets *count to the number there are: VKQ_ERR_LIMIT when
+ * that exceeds capacity (entries may be NULL when capacity is 0). VKQ_ERR_STATE when the
+ * session was created without desc.profile. */
+VKQ_API vkq_status vkq_session_profile(vkq_session *session, vkq_profile_entry *entries, uint32_t capacity,
+                                       uint32_t *count);
+/* Zeroes the profile. VKQ_ERR_STATE when profiling is off. */
+VKQ_API vkq_status vkq_session_profile_clear(vkq_session *session);
+
 typedef struct vkq_sampler_desc {
     float temperature;            /* 0: greedy (argmax, computed on the GPU) */
     uint32_t top_k;               /* 0: off */
@@ -472,6 +496,10 @@ typedef enum vkq_kernel {
     VKQ_KERNEL_MATVEC = 1,    /* matrix-vector (decode), in passes of up to 8 vectors */
     VKQ_KERNEL_MATMUL = 2,    /* tiled matrix-matrix (prefill) */
     VKQ_KERNEL_GET_ROWS = 3,  /* gather of n rows of the m x k table (token embeddings) */
+    VKQ_KERNEL_MATVEC_DOT = 4, /* integer dot product (decode): X quantized to 8 bits (Q8_1),
+                                  then the matvec on it; both dispatches are timed. Q4_0, Q4_1,
+                                  Q5_0, Q5_1, Q8_0; VKQ_ERR_UNSUPPORTED where the build or the
+                                  device (shaderIntegerDotProduct) lacks it */
 } vkq_kernel;
 
 typedef struct vkq_kernel_bench_desc {
@@ -859,7 +887,8 @@ typedef struct vkq_analysis_desc {
     int quantize_with_importance; /* 0 (default): quantize as vkq quantize does without
                                      --imatrix; non-zero: weight each matrix's quantization
                                      error with the importance measured on the tokens */
-    uint32_t threads;             /* 0: one per online CPU */
+    uint32_t threads;             /* 0: one per online CPU; at most 64 are used
+                                     (the report says how many) */
     vkq_progress_fn progress;     /* NULL: none. Called on the calling thread with the fraction
                                      done; non-zero return cancels (VKQ_ERR_STATE) */
     void *progress_user_data;

@@ -4,8 +4,12 @@
 # pass, for decode), and both have a subgroup-reduction variant (_sg), chosen at run time when
 # the device has subgroup arithmetic.
 #
-# Not here, because this build machine's glslc cannot compile them (see docs/PERFORMANCE.md):
-# integer-dot-product matvec on Q8_1 activations (GL_EXT_integer_dot_product) and
+# The integer-dot-product matvec (matvec_dot_<fmt>, _sg) reads activations quantized to Q8_1 by
+# quantize_q8_1 and exists for the formats whose blocks are 32 elements with one scale; it
+# declares OpSDotKHR through GL_EXT_spirv_intrinsics (shaders/dot_formats.glsl), so it REQUIRES
+# the `dot` probe, and runs where the device has shaderIntegerDotProduct.
+#
+# Not here, because this build machine's glslc cannot compile it (see docs/PERFORMANCE.md):
 # cooperative-matrix matmul (GL_KHR_cooperative_matrix).
 
 function(vkq_product_format fmt)
@@ -36,3 +40,11 @@ vkq_product_format(q5_k)
 vkq_product_format(q6_k)
 vkq_product_format(iq4_nl)
 vkq_product_format(iq4_xs)
+
+# Q8_1 activations and the integer-dot-product matvec on them (lib/ops/matvec_dot.c).
+vkq_shader(quantize_q8_1 quantize_q8_1.comp)
+foreach(fmt q4_0 q4_1 q5_0 q5_1 q8_0)
+  string(TOUPPER ${fmt} F)
+  vkq_shader(matvec_dot_${fmt} matvec_dot.comp DEFINES FMT_${F} REQUIRES dot)
+  vkq_shader(matvec_dot_${fmt}_sg matvec_dot.comp DEFINES FMT_${F} USE_SUBGROUP REQUIRES dot subgroup)
+endforeach()

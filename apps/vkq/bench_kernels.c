@@ -27,9 +27,9 @@ static const vkq_type all_formats[] = {
 
 static const char *help =
     "usage: vkq bench kernels [--format F[,F...]] [--m M --k K] [--n N] [--n-matmul N]\n"
-    "                         [--kernel matvec|matmul|get_rows|both] [--repeats R] [--quick]\n"
-    "                         [--json] [--device D] [--wg W] [--rows R] [--tile-m T] [--tile-n T]\n"
-    "                         [--no-subgroup] [--layout shared|lane]\n\n"
+    "                         [--kernel matvec|matmul|get_rows|matvec_dot|both] [--repeats R]\n"
+    "                         [--quick] [--json] [--device D] [--wg W] [--rows R] [--tile-m T]\n"
+    "                         [--tile-n T] [--no-subgroup] [--layout shared|lane]\n\n"
     "Times the weight-product kernels with GPU timestamps on random data (median of R runs after\n"
     "a warm-up). matvec: weight bytes read per second and their fraction of the copy bandwidth\n"
     "(vkq bench bandwidth), the decode speed limit. matmul: GFLOP/s (2 m k n per run).\n\n"
@@ -38,7 +38,9 @@ static const char *help =
     "                 11008x4096, 4096x11008 and test-model 576x576, 1536x576, 576x1536)\n"
     "  --n N          matvec vectors (default 1)\n"
     "  --n-matmul N   matmul vectors (default 512; 64 with --quick)\n"
-    "  --kernel K     what to time (default both: matvec and matmul)\n"
+    "  --kernel K     what to time (default both: matvec and matmul). matvec_dot: the integer-dot\n"
+    "                 matvec (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0; devices with shaderIntegerDotProduct),\n"
+    "                 timed together with the quantization of X to 8 bits that it needs\n"
     "  --repeats R    timed runs (default 10; 3 with --quick)\n"
     "  --quick        fewer shapes (4096x4096 and the test model), repeats and vectors\n"
     "  --json         machine-readable output\n"
@@ -49,7 +51,7 @@ static const char *help =
 typedef struct options {
     const char *device, *formats;
     unsigned long long m, k, n, n_mm, repeats, wg, rows, tile_m, tile_n;
-    bool json, quick, no_subgroup, do_matvec, do_matmul, do_get_rows;
+    bool json, quick, no_subgroup, do_matvec, do_matmul, do_get_rows, do_dot;
     int layout;
 } options;
 
@@ -61,7 +63,9 @@ static int parse_kernel(options *o, const char *v) {
     o->do_matvec = !strcmp(v, "matvec") || !strcmp(v, "both");
     o->do_matmul = !strcmp(v, "matmul") || !strcmp(v, "both");
     o->do_get_rows = !strcmp(v, "get_rows");
-    return o->do_matvec || o->do_matmul || o->do_get_rows ? 0 : cli_usage_error("bench", "bad --kernel '%s'", v);
+    o->do_dot = !strcmp(v, "matvec_dot");
+    if (o->do_matvec || o->do_matmul || o->do_get_rows || o->do_dot) return 0;
+    return cli_usage_error("bench", "bad --kernel '%s'", v);
 }
 
 static int parse(int argc, char **argv, options *o) {
@@ -171,7 +175,10 @@ static void run_one(vkq_context *ctx, const options *o, row_out *ro, vkq_type t,
     };
     vkq_kernel_bench_result r;
     vkq_status st = vkq_context_bench_kernel(ctx, &d, &r);
-    const char *name = kernel == VKQ_KERNEL_MATVEC ? "matvec" : kernel == VKQ_KERNEL_MATMUL ? "matmul" : "get_rows";
+    const char *name = kernel == VKQ_KERNEL_MATVEC       ? "matvec"
+                       : kernel == VKQ_KERNEL_MATMUL     ? "matmul"
+                       : kernel == VKQ_KERNEL_MATVEC_DOT ? "matvec_dot"
+                                                         : "get_rows";
     print_result(o, ro, t, s, name, d.n, st, ctx, &r);
     fflush(stdout);
 }
@@ -216,6 +223,7 @@ int bench_kernels(int argc, char **argv) {
             if (o.do_matvec) run_one(ctx, &o, &ro, formats[f], shapes[s], VKQ_KERNEL_MATVEC);
             if (o.do_matmul) run_one(ctx, &o, &ro, formats[f], shapes[s], VKQ_KERNEL_MATMUL);
             if (o.do_get_rows) run_one(ctx, &o, &ro, formats[f], shapes[s], VKQ_KERNEL_GET_ROWS);
+            if (o.do_dot) run_one(ctx, &o, &ro, formats[f], shapes[s], VKQ_KERNEL_MATVEC_DOT);
         }
     }
     if (o.json) printf("\n]}\n");

@@ -21,7 +21,7 @@ typedef struct bench_args {
     const char *model, *device;
     unsigned long long p, n, repeats;
     vkq_type kv;
-    bool json;
+    bool json, profile;
 } bench_args;
 
 static int parse(int argc, char **argv, bench_args *a) {
@@ -30,6 +30,7 @@ static int parse(int argc, char **argv, bench_args *a) {
         const char *o = argv[i];
         bool v = i + 1 < argc;
         if (!strcmp(o, "--json")) a->json = true;
+        else if (!strcmp(o, "--profile")) a->profile = true;
         else if ((!strcmp(o, "-m") || !strcmp(o, "--model")) && v) a->model = argv[++i];
         else if (!strcmp(o, "--device") && v) a->device = argv[++i];
         else if (!strcmp(o, "-p") && v) { if (!cli_parse_u64(argv[++i], &a->p) || a->p > 65536) return cli_usage_error("bench", "bad -p"); }
@@ -44,15 +45,22 @@ static int parse(int argc, char **argv, bench_args *a) {
     return 0;
 }
 
-/* Times `repeats` runs of a p-token prompt and of n single-token decode steps after it. */
-static vkq_status measure(vkq_session *s, const bench_args *a, uint32_t n_vocab, double *pp, double *tg) {
-    int32_t *tokens = malloc((a->p + a->n + 1) * sizeof *tokens);
-    if (!tokens) return VKQ_ERR_OUT_OF_HOST_MEMORY;
+/* n + 1 pseudo-random token ids, the same every run. */
+static int32_t *random_tokens(uint64_t n, uint32_t n_vocab) {
+    int32_t *tokens = malloc((n + 1) * sizeof *tokens);
+    if (!tokens) return NULL;
     uint64_t x = 88172645463325252ull;
-    for (uint64_t i = 0; i < a->p + a->n + 1; i++) {
+    for (uint64_t i = 0; i < n + 1; i++) {
         x ^= x << 13, x ^= x >> 7, x ^= x << 17;
         tokens[i] = (int32_t)(x % n_vocab);
     }
+    return tokens;
+}
+
+/* Times `repeats` runs of a p-token prompt and of n single-token decode steps after it. */
+static vkq_status measure(vkq_session *s, const bench_args *a, uint32_t n_vocab, double *pp, double *tg) {
+    int32_t *tokens = random_tokens(a->p + a->n, n_vocab);
+    if (!tokens) return VKQ_ERR_OUT_OF_HOST_MEMORY;
     vkq_status st = VKQ_OK;
     /* Run 0 is the warm-up (pipeline creation, first touches of memory), not counted. */
     for (uint64_t r = 0; !st && r <= a->repeats; r++) {
@@ -65,6 +73,65 @@ static vkq_status measure(vkq_session *s, const bench_args *a, uint32_t n_vocab,
         if (r > 0) pp[r - 1] = a->p / (t1 - t0), tg[r - 1] = a->n / (t2 - t1);
     }
     free(tokens);
+    return st;
+}
+
+/* One more run (prompt, then n decode steps) in a session that times every dispatch, after a
+ * warm-up run; printed per phase and kernel. Separate from the timed runs, which carry no
+ * timestamps. */
+static vkq_status profile_run(vkq_model *model, const bench_args *a, uint32_t n_vocab) {
+    vkq_session_desc sd = {.n_ctx = (uint32_t)(a->p + a->n + 1), .kv_type = a->kv, .profile = 1};
+    vkq_session *s = NULL;
+    vkq_profile_entry *e = NULL;
+    uint32_t count = 0;
+    int32_t *tokens = random_tokens(a->p + a->n, n_vocab);
+    double t[3] = {0};
+    vkq_status st = tokens ? vkq_session_create(model, &sd, &s) : VKQ_ERR_OUT_OF_HOST_MEMORY;
+    for (int run = 0; !st && run < 2; run++) {
+        /* Run 0 warms up (pipeline creation) and is dropped from the profile. */
+        vkq_session_reset(s);
+        t[0] = now();
+        if (a->p) st = vkq_session_eval(s, tokens, (uint32_t)a->p, NULL);
+        t[1] = now();
+        for (uint64_t i = 0; !st && i < a->n; i++) st = vkq_session_eval(s, &tokens[a->p + i], 1, NULL);
+        t[2] = now();
+        if (!st && run == 0) st = vkq_session_profile_clear(s);
+    }
+    free(tokens);
+    if (!st && (st = vkq_session_profile(s, NULL, 0, &count)) == VKQ_ERR_LIMIT) {
+        e = malloc(count * sizeof *e);
+        st = e ? vkq_session_profile(s, e, count, &count) : VKQ_ERR_OUT_OF_HOST_MEMORY;
+    }
+    if (!st && a->json) {
+        printf("{\"profile\": [");
+        for (uint32_t i = 0; i < count; i++) {
+            printf("%s{\"phase\": \"%s\", \"kernel\": \"%s\", \"calls\": %llu, \"seconds\": %.9f}", i ? ", " : "",
+                   e[i].phase, e[i].kernel, (unsigned long long)e[i].calls, e[i].seconds);
+        }
+        printf("]}\n");
+    } else if (!st) {
+        const char *phases[] = {"prefill", "decode", "sample"};
+        for (size_t p = 0; p < 3; p++) {
+            double sum = 0;
+            uint64_t calls = 0;
+            for (uint32_t i = 0; i < count; i++) {
+                if (!strcmp(e[i].phase, phases[p])) sum += e[i].seconds, calls += e[i].calls;
+            }
+            if (!calls) continue;
+            bool dec = p == 1;
+            double steps = dec ? (double)a->n : 1.0, wall = dec ? t[2] - t[1] : t[1] - t[0];
+            printf("\n%s: %.2f ms of GPU time %s (%.0f dispatches), %.2f ms wall\n", phases[p], 1e3 * sum / steps,
+                   dec ? "per token" : "for the prompt", calls / steps, 1e3 * wall / steps);
+            printf("  %-28s %10s %12s %10s %7s\n", "kernel", "calls", "ms", "us/call", "share");
+            for (uint32_t i = 0; i < count; i++) {
+                if (strcmp(e[i].phase, phases[p])) continue;
+                printf("  %-28s %10.1f %12.3f %10.1f %6.1f%%\n", e[i].kernel, e[i].calls / steps,
+                       1e3 * e[i].seconds / steps, 1e6 * e[i].seconds / (double)e[i].calls, 100 * e[i].seconds / sum);
+            }
+        }
+    }
+    free(e);
+    vkq_session_destroy(s);
     return st;
 }
 
@@ -118,6 +185,11 @@ int bench_model(int argc, char **argv) {
                    a.n, tg_med, eff, 100 * eff / bw.gbps_median, bw.gbps_median);
             printf("(median of %llu runs after a warm-up; KV cache %s)\n", a.repeats, vkq_type_name(a.kv));
         }
+    }
+    if (!rc && a.profile) {
+        vkq_session_destroy(s);
+        s = NULL;
+        if ((st = profile_run(model, &a, info.n_vocab))) rc = cli_fail("bench", ctx, st, "profile run");
     }
     free(pp), free(tg);
     vkq_session_destroy(s);

@@ -81,6 +81,8 @@ typedef struct vkq__env {
     bool validate; /* VKQ_VALIDATE=1 */
     int fuse;      /* VKQ_FUSE: 0 no fused products, 2 ("all") every fusion on every device, 1 (unset
                       or anything else) the device's choice */
+    int dot;       /* VKQ_DOT: 1 (any non-empty value but "0"): integer-dot products wherever
+                      the device has the feature; 0 or -1 (unset or empty): none */
 } vkq__env;
 vkq__env vkq__env_read(void);
 

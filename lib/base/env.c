@@ -10,5 +10,7 @@ vkq__env vkq__env_read(void) {
     e.validate = v && strcmp(v, "0") != 0 && v[0] != '\0';
     v = getenv("VKQ_FUSE");
     e.fuse = !v ? 1 : !strcmp(v, "0") ? 0 : !strcmp(v, "all") ? 2 : 1;
+    v = getenv("VKQ_DOT");
+    e.dot = !v || !v[0] ? -1 : !strcmp(v, "0") ? 0 : 1;
     return e;
 }

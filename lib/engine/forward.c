@@ -10,10 +10,12 @@ static vkq__view rows(const vkq__buffer *b, uint32_t first, uint32_t count, uint
 
 static const vkq__view none = {VK_NULL_HANDLE, 0, 0};
 
-/* The input of a product: x itself, or rms_norm(x)·weight computed on load (fused). */
+/* The input of a product: x itself, or rms_norm(x)·weight computed on load (fused); and, when
+ * xq.size != 0, the same quantized to Q8_1 for the integer-dot kernel (see dot_input). */
 typedef struct input {
     vkq__view x, norm;
     float eps;
+    vkq__view xq;
 } input;
 
 static vkq_status product(vkq__recording *rec, const vkq__weight *w, input in, uint32_t n, vkq__view y,
@@ -22,6 +24,7 @@ static vkq_status product(vkq__recording *rec, const vkq__weight *w, input in, u
         .wtype = w->type, .w = vkq__view_of(&w->buf),
         .m = (uint32_t)w->info.ne[1], .k = (uint32_t)w->info.ne[0],
         .x = in.x, .n = n, .y = y, .add = add, .add_stride = add_stride, .norm = in.norm, .norm_eps = in.eps,
+        .xq = in.xq,
     };
     return vkq__op_mul_mat(rec, &a);
 }
@@ -32,11 +35,27 @@ static vkq_status norm_input(const vkq_session *s, vkq__recording *rec, vkq__vie
                              vkq__view xn, uint32_t n, input *out) {
     const vkq__hparams *hp = &s->model->hp;
     if (n <= s->fuse_norm_max) {
-        *out = (input){x, vkq__view_of(&weight->buf), hp->eps};
+        *out = (input){x, vkq__view_of(&weight->buf), hp->eps, none};
         return VKQ_OK;
     }
-    *out = (input){xn, none, 0.0f};
+    *out = (input){xn, none, 0.0f, none};
     vkq_status st = vkq__op_rms_norm(rec, x, vkq__view_of(&weight->buf), xn, hp->n_embd, n, hp->eps);
+    vkq__recording_barrier(rec);
+    return st;
+}
+
+/* Quantizes a product input (k floats per token, the norm applied if fused) into s->xq for the
+ * integer-dot kernel, where the session uses it (s->dot_max) and one of the n_w weights that
+ * read the input has the kernel; else leaves the input float. The barrier every producer of
+ * the input records also orders the quantization after the last products that read s->xq; the
+ * barrier here orders it before the products. */
+static vkq_status dot_input(vkq_session *s, vkq__recording *rec, input *in, uint32_t k, uint32_t n,
+                            const vkq__weight *const *w, size_t n_w) {
+    bool any = false;
+    for (size_t i = 0; i < n_w && !any; i++) any = vkq__mul_mat_dot_supported(s->ctx, w[i]->type);
+    if (n > s->dot_max || !any) return VKQ_OK;
+    in->xq = vkq__subview(&s->xq, 0, vkq__q8_1_bytes(k, n));
+    vkq_status st = vkq__op_quantize_q8_1(rec, in->x, k, n, in->norm, in->eps, in->xq);
     vkq__recording_barrier(rec);
     return st;
 }
@@ -52,8 +71,9 @@ static vkq_status ffn_gate_up(vkq_session *s, vkq__recording *rec, const vkq__la
                                       (uint32_t)wg->info.ne[1], (uint32_t)wg->info.ne[0], in.x, n, gate,
                                       in.norm, in.eps);
     }
-    vkq_status st;
-    if ((st = product(rec, wg, in, n, gate, none, 0)) || (st = product(rec, wu, in, n, up, none, 0))) return st;
+    const vkq__weight *both[] = {wg, wu};
+    vkq_status st = dot_input(s, rec, &in, (uint32_t)wg->info.ne[0], n, both, 2);
+    if (st || (st = product(rec, wg, in, n, gate, none, 0)) || (st = product(rec, wu, in, n, up, none, 0))) return st;
     vkq__recording_barrier(rec);
     return vkq__op_swiglu(rec, gate, up, gate, s->model->hp.n_ff, n, 0, 0);
 }
@@ -78,8 +98,9 @@ static vkq_status record_layer(vkq_session *s, vkq__recording *rec, uint32_t il,
 
     /* attention block: x += Wo · attention(rope(Wq·norm(x)), cache ← (rope(Wk·norm(x)), Wv·norm(x))) */
     input in;
+    const vkq__weight *qkv[] = {&l->wq, &l->wk, &l->wv};
     if ((st = norm_input(s, rec, x, &l->attn_norm, xn, n, &in)) ||
-        (st = collect(s, rec, imp + VKQ__IMP_ATTN_IN, xn, E, n))) {
+        (st = collect(s, rec, imp + VKQ__IMP_ATTN_IN, xn, E, n)) || (st = dot_input(s, rec, &in, E, n, qkv, 3))) {
         return st;
     }
     if ((st = product(rec, &l->wq, in, n, q, l->bq.present ? vkq__view_of(&l->bq.buf) : none, 0)) ||
@@ -98,7 +119,9 @@ static vkq_status record_layer(vkq_session *s, vkq__recording *rec, uint32_t il,
                 : vkq__op_attention_prefill(rec, &s->kv, q, kc, vc, params, att, n, hp->n_head, 0.0f);
     if (st) return st;
     vkq__recording_barrier(rec);
-    if ((st = product(rec, &l->wo, (input){att, none, 0.0f}, n, x, x, E)) ||
+    const vkq__weight *wo = &l->wo;
+    input in_att = {att, none, 0.0f, none};
+    if ((st = dot_input(s, rec, &in_att, Q, n, &wo, 1)) || (st = product(rec, wo, in_att, n, x, x, E)) ||
         (st = collect(s, rec, imp + VKQ__IMP_ATTN_OUT, att, Q, n))) {
         return st;
     }
@@ -112,7 +135,9 @@ static vkq_status record_layer(vkq_session *s, vkq__recording *rec, uint32_t il,
     }
     if ((st = ffn_gate_up(s, rec, l, in, n, gate, up))) return st;
     vkq__recording_barrier(rec);
-    if ((st = product(rec, &l->w_down, (input){gate, none, 0.0f}, n, x, x, E)) ||
+    const vkq__weight *wd = &l->w_down;
+    input in_act = {gate, none, 0.0f, none};
+    if ((st = dot_input(s, rec, &in_act, hp->n_ff, n, &wd, 1)) || (st = product(rec, wd, in_act, n, x, x, E)) ||
         (st = collect(s, rec, imp + VKQ__IMP_FFN_ACT, gate, hp->n_ff, n))) {
         return st;
     }
@@ -134,8 +159,10 @@ vkq_status vkq__forward_record(vkq_session *s, vkq__recording *rec, uint32_t n, 
     /* Only the tokens whose logits are wanted go through the output projection. */
     vkq__view last = rows(&s->x, n - n_logits, n_logits, E), xn = rows(&s->xn, 0, n_logits, E);
     input in;
+    const vkq__weight *out = &m->output;
     if ((st = norm_input(s, rec, last, &m->out_norm, xn, n_logits, &in)) ||
-        (st = collect(s, rec, hp->n_layer * VKQ__IMP_PER_LAYER, xn, E, n_logits))) {
+        (st = collect(s, rec, hp->n_layer * VKQ__IMP_PER_LAYER, xn, E, n_logits)) ||
+        (st = dot_input(s, rec, &in, E, n_logits, &out, 1))) {
         return st;
     }
     vkq__view logits = rows(&s->logits, 0, n_logits, hp->n_vocab);

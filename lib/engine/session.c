@@ -42,6 +42,8 @@ static vkq_status create_buffers(vkq_session *s) {
     /* All-logits batches must fit one binding: limit the rows the logits buffer holds. */
     uint64_t per_row = (uint64_t)hp->n_vocab * 4;
     s->logit_rows = (uint32_t)VKQ__MAX(1, VKQ__MIN(B, ctx->caps.max_storage_range / per_row));
+    /* The longest input of an integer-dot product: norm(x), the attention output or the FFN's. */
+    const uint32_t xq_k = (uint32_t)VKQ__MAX(VKQ__MAX((uint64_t)hp->n_embd, Q), (uint64_t)hp->n_ff);
     struct { vkq__buffer *b; uint64_t size; vkq__mem_kind kind; const char *what; } list[] = {
         {&s->params, sizeof(vkq__step_params), VKQ__MEM_HOST, "step parameters"},
         {&s->ids, B * 4, VKQ__MEM_HOST, "token ids"},
@@ -59,6 +61,7 @@ static vkq_status create_buffers(vkq_session *s) {
         {&s->sampled, 4, VKQ__MEM_HOST, "sampled token"},
         {&s->scratch, VKQ__MAX(16, vkq__attention_decode_scratch_bytes(hp->n_head, hp->head_dim, s->attn_splits)),
          VKQ__MEM_DEVICE, "attention scratch"},
+        {&s->xq, VKQ__MAX(16, vkq__q8_1_bytes(xq_k, s->dot_max)), VKQ__MEM_DEVICE, "Q8_1 activations"},
     };
     for (size_t i = 0; i < VKQ__ARRAY_LEN(list); i++) {
         vkq_status st = vkq__buffer_create(ctx, list[i].size, list[i].kind, list[i].what, list[i].b);
@@ -120,11 +123,23 @@ vkq_status vkq_session_create(vkq_model *m, const vkq_session_desc *desc, vkq_se
         uint32_t fuse = env == 0 || s->imp_collect ? 0 : VKQ__FUSE_MAX_TOKENS;
         s->fuse_ffn_max = fuse;
         s->fuse_norm_max = s->ctx->caps.info.type == VKQ_DEVICE_TYPE_CPU && env != 2 ? 0 : fuse;
+        /* Importance collection sums the float inputs; its products stay float too. */
+        s->dot_max = !s->imp_collect && vkq__mul_mat_dot_preferred(s->ctx) ? VKQ__FUSE_MAX_TOKENS : 0;
         st = create_buffers(s);
     }
     if (!st) st = vkq__recording_create(s->ctx, 0, &s->decode);
     if (!st) st = vkq__recording_create(s->ctx, 0, &s->prefill);
     if (!st) st = vkq__recording_create(s->ctx, 0, &s->sampler);
+    if (!st && d.profile) {
+        /* A step records about 15 dispatches per layer; the cap only bounds the query pools. */
+        uint32_t max_dispatches = 64 * m->hp.n_layer + 256;
+        s->profile = true;
+        if (!(st = vkq__recording_profile_enable(s->decode, max_dispatches)) &&
+            !(st = vkq__recording_profile_enable(s->prefill, max_dispatches))) {
+            st = vkq__recording_profile_enable(s->sampler, 16);
+        }
+        if (st) st = vkq__wrap(&s->ctx->diag, st, "vkq_session_create: desc.profile");
+    }
     if (st) {
         vkq_session_destroy(s);
         return st;
@@ -141,7 +156,7 @@ void vkq_session_destroy(vkq_session *s) {
     vkq__recording_destroy(s->sampler);
     vkq__buffer *bufs[] = {&s->params, &s->ids, &s->argmax, &s->x, &s->xn, &s->q, &s->k, &s->v,
                            &s->att, &s->gate, &s->up, &s->logits, &s->scratch, &s->sample_params,
-                           &s->sampled};
+                           &s->sampled, &s->xq};
     for (size_t i = 0; i < VKQ__ARRAY_LEN(bufs); i++) vkq__buffer_destroy(ctx, bufs[i]);
     for (uint32_t l = 0; s->k_cache && l < s->model->hp.n_layer; l++) vkq__buffer_destroy(ctx, &s->k_cache[l]);
     for (uint32_t l = 0; s->v_cache && l < s->model->hp.n_layer; l++) vkq__buffer_destroy(ctx, &s->v_cache[l]);

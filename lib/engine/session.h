@@ -21,8 +21,11 @@ struct vkq_session {
     vkq__kv_layout kv;
     uint32_t attn_splits;         /* split-K slices of decode attention */
     bool imp_collect;             /* desc.collect_importance */
+    bool profile;                 /* desc.profile: the recordings time every dispatch */
     uint32_t fuse_norm_max;       /* most tokens a step may have for the fused norms (0: never) */
     uint32_t fuse_ffn_max;        /* the same for the fused gate+up+SiLU */
+    uint32_t dot_max;             /* most tokens a step may have for the integer-dot products
+                                     (0: never; see vkq__mul_mat_dot_preferred) */
     vkq__buffer *k_cache, *v_cache; /* (n_layer) each: // (n_head_kv, n_ctx, row) */
     vkq__buffer params;           /* vkq__step_params, host-visible */
     vkq__buffer ids;              /* (n_batch) uint32 token ids, host-visible */
@@ -35,6 +38,8 @@ struct vkq_session {
     vkq__buffer gate, up;         /* (n_batch, n_ff) */
     vkq__buffer logits;           /* (logit_rows, n_vocab), host-visible */
     vkq__buffer scratch;          /* split-K partials of decode attention */
+    vkq__buffer xq;               /* (dot_max, max(n_embd, n_head * head_dim, n_ff)) in Q8_1: the
+                                     input of the integer-dot products (16 B when unused) */
     vkq__recording *decode;       /* one token: recorded once, replayed per token */
     vkq__recording *prefill;      /* re-recorded per batch */
     vkq__recording *sampler;      /* GPU sampling of logits row 0: recorded once, on first use */

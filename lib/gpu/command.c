@@ -21,6 +21,15 @@ struct vkq__recording {
     bool recording, recorded, begun;
     bool in_flight; /* submitted and not yet waited for: the fence will signal */
     vkq_status error;
+    /* Profiling (vkq__recording_profile_enable): marks[i] names the dispatch that ends at
+     * timestamp i + 1 of prof_queries; totals accumulate over submissions. */
+    VkQueryPool prof_queries;
+    uint32_t prof_max, n_marks;
+    const char **marks;
+    uint64_t *ticks;
+    vkq__profile_total *totals;
+    uint32_t n_totals, cap_totals;
+    uint64_t untimed, untimed_recorded;
 };
 
 static vkq_status add_pool(vkq__recording *rec) {
@@ -82,6 +91,8 @@ void vkq__recording_destroy(vkq__recording *rec) {
     for (uint32_t i = 0; i < rec->n_pools; i++) vkDestroyDescriptorPool(dev, rec->pools[i], NULL);
     free(rec->pools);
     if (rec->queries) vkDestroyQueryPool(dev, rec->queries, NULL);
+    if (rec->prof_queries) vkDestroyQueryPool(dev, rec->prof_queries, NULL);
+    free(rec->marks), free(rec->ticks), free(rec->totals);
     if (rec->cmd) vkFreeCommandBuffers(dev, rec->ctx->command_pool, 1, &rec->cmd);
     free(rec);
 }
@@ -97,6 +108,12 @@ vkq_status vkq__recording_begin(vkq__recording *rec) {
     VkCommandBufferBeginInfo info = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
     VKQ__VK(ctx, vkBeginCommandBuffer(rec->cmd, &info), "recording");
     if (rec->queries) vkCmdResetQueryPool(rec->cmd, rec->queries, 0, rec->max_timestamps);
+    rec->n_marks = 0;
+    rec->untimed_recorded = 0;
+    if (rec->prof_queries) {
+        vkCmdResetQueryPool(rec->cmd, rec->prof_queries, 0, rec->prof_max + 1);
+        vkCmdWriteTimestamp(rec->cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, rec->prof_queries, 0);
+    }
     rec->recording = true;
     rec->recorded = false;
     rec->begun = true;
@@ -160,6 +177,14 @@ vkq_status vkq__recording_dispatch(vkq__recording *rec, const vkq__pipeline *p,
     }
     vkCmdDispatch(rec->cmd, gx, gy, gz);
     rec->recorded = true;
+    if (rec->prof_queries) {
+        if (rec->n_marks < rec->prof_max) {
+            rec->marks[rec->n_marks++] = p->name;
+            vkCmdWriteTimestamp(rec->cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, rec->prof_queries, rec->n_marks);
+        } else {
+            rec->untimed_recorded++;
+        }
+    }
     return VKQ_OK;
 }
 
@@ -191,6 +216,69 @@ void vkq__recording_timestamp(vkq__recording *rec, uint32_t index) {
     vkCmdWriteTimestamp(rec->cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, rec->queries, index);
 }
 
+/* Adds the last submission's dispatch times to the totals. Kernel names are static strings,
+ * so they are matched by address; a step uses a few dozen distinct kernels. */
+static vkq_status profile_accumulate(vkq__recording *rec) {
+    vkq_context *ctx = rec->ctx;
+    rec->untimed += rec->untimed_recorded;
+    if (!rec->n_marks) return VKQ_OK;
+    VKQ__VK(ctx, vkGetQueryPoolResults(ctx->device, rec->prof_queries, 0, rec->n_marks + 1,
+                                       (rec->n_marks + 1) * sizeof *rec->ticks, rec->ticks, sizeof *rec->ticks,
+                                       VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT),
+            "profile timestamps");
+    for (uint32_t i = 0; i < rec->n_marks; i++) {
+        uint32_t t = 0;
+        while (t < rec->n_totals && rec->totals[t].kernel != rec->marks[i]) t++;
+        if (t == rec->n_totals) {
+            if (rec->n_totals == rec->cap_totals) {
+                uint32_t cap = rec->cap_totals ? 2 * rec->cap_totals : 32;
+                vkq__profile_total *bigger = realloc(rec->totals, cap * sizeof *bigger);
+                if (!bigger) return vkq__fail(&ctx->diag, VKQ_ERR_OUT_OF_HOST_MEMORY, "profile: no memory");
+                rec->totals = bigger, rec->cap_totals = cap;
+            }
+            rec->totals[rec->n_totals++] = (vkq__profile_total){rec->marks[i], 0, 0.0};
+        }
+        /* Clocks whose valid bits wrap between two marks would give a huge difference. */
+        uint64_t d = rec->ticks[i + 1] >= rec->ticks[i] ? rec->ticks[i + 1] - rec->ticks[i] : 0;
+        rec->totals[t].calls++;
+        rec->totals[t].seconds += (double)d * ctx->caps.info.timestamp_period_ns * 1e-9;
+    }
+    return VKQ_OK;
+}
+
+vkq_status vkq__recording_profile_enable(vkq__recording *rec, uint32_t max_dispatches) {
+    vkq_context *ctx = rec->ctx;
+    if (rec->prof_queries) return VKQ_OK;
+    if (!ctx->caps.info.timestamps) {
+        return vkq__fail(&ctx->diag, VKQ_ERR_UNSUPPORTED, "profile: the compute queue of %s has no timestamps",
+                         ctx->caps.info.name);
+    }
+    if (!max_dispatches) return vkq__fail(&ctx->diag, VKQ_ERR_INVALID_ARGUMENT, "profile: max_dispatches is 0");
+    rec->marks = calloc(max_dispatches, sizeof *rec->marks);
+    rec->ticks = calloc((size_t)max_dispatches + 1, sizeof *rec->ticks);
+    if (!rec->marks || !rec->ticks) {
+        free(rec->marks), free(rec->ticks);
+        rec->marks = NULL, rec->ticks = NULL;
+        return vkq__fail(&ctx->diag, VKQ_ERR_OUT_OF_HOST_MEMORY, "profile: no memory");
+    }
+    VkQueryPoolCreateInfo qinfo = {.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
+                                   .queryType = VK_QUERY_TYPE_TIMESTAMP, .queryCount = max_dispatches + 1};
+    VKQ__VK(ctx, vkCreateQueryPool(ctx->device, &qinfo, NULL, &rec->prof_queries), "profile");
+    rec->prof_max = max_dispatches;
+    return VKQ_OK;
+}
+
+const vkq__profile_total *vkq__recording_profile(const vkq__recording *rec, uint32_t *count, uint64_t *untimed) {
+    *count = rec->n_totals;
+    if (untimed) *untimed = rec->untimed;
+    return rec->n_totals ? rec->totals : NULL;
+}
+
+void vkq__recording_profile_clear(vkq__recording *rec) {
+    rec->n_totals = 0;
+    rec->untimed = 0;
+}
+
 vkq_status vkq__recording_submit_wait(vkq__recording *rec) {
     vkq_context *ctx = rec->ctx;
     if (rec->error) return rec->error;
@@ -214,7 +302,7 @@ vkq_status vkq__recording_submit_wait(vkq__recording *rec) {
                          (unsigned long long)(FENCE_TIMEOUT_NS / 1000000000ull));
     }
     if (r != VK_SUCCESS) return vkq__vk_fail(ctx, r, "vkWaitForFences", "submit");
-    return VKQ_OK;
+    return rec->prof_queries ? profile_accumulate(rec) : VKQ_OK;
 }
 
 vkq_status vkq__recording_elapsed(vkq__recording *rec, uint32_t begin, uint32_t end, double *seconds) {

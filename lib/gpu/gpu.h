@@ -82,6 +82,7 @@ typedef struct vkq__pipeline {
     uint32_t n_bindings;
     uint32_t push_size;
     uint32_t local_size_x; /* specialization constant 0 by convention */
+    const char *name;      /* the shader module's name (static storage) */
 } vkq__pipeline;
 
 typedef struct vkq__pipeline_desc {
@@ -129,6 +130,23 @@ vkq_status vkq__recording_submit_wait(vkq__recording *rec);
 /* Seconds between two timestamps of the last completed submission. */
 vkq_status vkq__recording_elapsed(vkq__recording *rec, uint32_t begin, uint32_t end,
                                   double *seconds);
+
+/* Profiling. Once enabled, the recording starts with a timestamp and follows every dispatch
+ * with one, so a dispatch's time is the difference to the mark before it: its own run plus any
+ * wait at the barrier in front of it (dispatches that overlap on a GPU are charged to the one
+ * that finishes later; the sum is the recording's GPU time). After each successful
+ * submit_wait the times are added to per-kernel totals, which survive re-recording and
+ * replays. At most max_dispatches per recording are timed; the rest run untimed and are
+ * counted. VKQ_ERR_UNSUPPORTED when the queue has no timestamps. */
+typedef struct vkq__profile_total {
+    const char *kernel; /* the pipeline's shader name (static storage) */
+    uint64_t calls;
+    double seconds;
+} vkq__profile_total;
+vkq_status vkq__recording_profile_enable(vkq__recording *rec, uint32_t max_dispatches);
+/* The totals (NULL with *count 0 when nothing was timed); *untimed: dispatches run past the cap. */
+const vkq__profile_total *vkq__recording_profile(const vkq__recording *rec, uint32_t *count, uint64_t *untimed);
+void vkq__recording_profile_clear(vkq__recording *rec);
 
 /* ---- the context ---------------------------------------------------------------------------- */
 

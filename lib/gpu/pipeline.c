@@ -84,6 +84,7 @@ static vkq_status build(vkq_context *ctx, const vkq__shader_module *m, struct vk
     e->pipeline.n_bindings = d->n_bindings;
     e->pipeline.push_size = d->push_size;
     e->pipeline.local_size_x = d->n_spec ? d->spec[0] : 0;
+    e->pipeline.name = m->name;
     return VKQ_OK;
 }
 

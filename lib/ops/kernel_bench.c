@@ -15,7 +15,7 @@
 #define DISTINCT_ROWS 16
 
 typedef struct bench_buffers {
-    vkq__buffer w, x, y, ids;
+    vkq__buffer w, x, y, ids, xq; /* xq: Q8_1 activations (MATVEC_DOT) */
 } bench_buffers;
 
 static void bench_free(vkq_context *ctx, bench_buffers *b) {
@@ -23,6 +23,7 @@ static void bench_free(vkq_context *ctx, bench_buffers *b) {
     vkq__buffer_destroy(ctx, &b->x);
     vkq__buffer_destroy(ctx, &b->y);
     vkq__buffer_destroy(ctx, &b->ids);
+    vkq__buffer_destroy(ctx, &b->xq);
 }
 
 static uint64_t rng_next(uint64_t *s) {
@@ -87,6 +88,14 @@ static vkq_status record_kernel(vkq__recording *rec, const vkq_kernel_bench_desc
     };
     vkq__mul_mat_args a = {.wtype = d->type, .w = vkq__view_of(&b->w), .m = d->m, .k = d->k,
                            .x = vkq__view_of(&b->x), .n = d->n, .y = vkq__view_of(&b->y)};
+    if (d->kernel == VKQ_KERNEL_MATVEC_DOT) {
+        /* Quantization and product: what a decode step pays for one product (it quantizes once
+         * for q, k and v, so this is the worst case). */
+        cfg.kernel = VKQ__MUL_MAT_AUTO;
+        vkq_status st = vkq__op_mul_mat_dot(rec, &a, vkq__view_of(&b->xq), &cfg, variant);
+        if (!st) strncat(variant, " + quantize_q8_1", 95 - strlen(variant));
+        return st;
+    }
     return vkq__op_mul_mat_config(rec, &a, &cfg, variant);
 }
 
@@ -126,12 +135,18 @@ static vkq_status check_desc(vkq_context *ctx, const vkq_kernel_bench_desc *d, u
         return vkq__fail(&ctx->diag, VKQ_ERR_UNSUPPORTED, "vkq_context_bench_kernel: format %s has no product kernel",
                          vkq_type_name(d->type));
     }
-    if ((unsigned)d->kernel > VKQ_KERNEL_GET_ROWS || (unsigned)d->matvec_layout > 2 || d->m == 0 || d->k == 0 || d->k % f->qk ||
-        d->repeats > 100000 || d->warmup > 1000) {
+    if ((unsigned)d->kernel > VKQ_KERNEL_MATVEC_DOT || (unsigned)d->matvec_layout > 2 || d->m == 0 || d->k == 0 ||
+        d->k % f->qk || d->repeats > 100000 || d->warmup > 1000) {
         return vkq__fail(&ctx->diag, VKQ_ERR_INVALID_ARGUMENT,
                          "vkq_context_bench_kernel: kernel %d, layout %d, %s m %u k %u (k a multiple "
                          "of %u), %u repeats, %u warm-up runs",
                          (int)d->kernel, d->matvec_layout, f->name, d->m, d->k, f->qk, d->repeats, d->warmup);
+    }
+    if (d->kernel == VKQ_KERNEL_MATVEC_DOT && !vkq__mul_mat_dot_supported(ctx, d->type)) {
+        return vkq__fail(&ctx->diag, VKQ_ERR_UNSUPPORTED,
+                         "vkq_context_bench_kernel: no integer-dot matvec for %s in this build or on this device "
+                         "(shaderIntegerDotProduct %s)",
+                         f->name, ctx->caps.dot ? "yes" : "no");
     }
     *row_bytes = (uint64_t)d->k / f->qk * f->qbytes;
     return VKQ_OK;
@@ -144,6 +159,9 @@ static vkq_status allocate(vkq_context *ctx, const vkq_kernel_bench_desc *d, uin
     if (!st && !gather) st = upload_floats(ctx, (uint64_t)d->n * d->k, "bench X", &b->x);
     uint64_t y_floats = (uint64_t)d->n * (gather ? d->k : d->m);
     if (!st) st = vkq__buffer_create(ctx, y_floats * 4, VKQ__MEM_DEVICE, "bench Y", &b->y);
+    if (!st && d->kernel == VKQ_KERNEL_MATVEC_DOT) {
+        st = vkq__buffer_create(ctx, vkq__q8_1_bytes(d->k, d->n), VKQ__MEM_DEVICE, "bench Q8_1", &b->xq);
+    }
     if (!st && gather) {
         st = vkq__buffer_create(ctx, (uint64_t)d->n * 4, VKQ__MEM_DEVICE, "bench ids", &b->ids);
         uint32_t *ids = st ? NULL : malloc((size_t)d->n * 4);

@@ -93,6 +93,7 @@ vkq_status vkq__product_for_each_chunk(vkq__recording *rec, const vkq__mul_mat_a
     }
     for (uint64_t j0 = 0; j0 < a->n; j0 += nc) {
         vkq__product_chunk c = {0};
+        c.j0 = (uint32_t)j0;
         c.n = (uint32_t)VKQ__MIN(nc, a->n - j0);
         uint32_t skip;
         vkq__product_bind(ctx, a->x, j0 * xb, c.n * xb, &c.x, &skip);
@@ -149,6 +150,7 @@ static vkq_status check_args(vkq_context *ctx, const vkq__mul_mat_args *a, const
         st = check_view(ctx, a, f->name, "add", a->add, ((n - 1) * a->add_stride + m) * 4, 4);
     }
     if (!st && a->norm.size) st = check_view(ctx, a, f->name, "norm", a->norm, k * 4, 16);
+    if (!st && a->xq.size) st = check_view(ctx, a, f->name, "xq", a->xq, vkq__q8_1_bytes(a->k, a->n), 16);
     return st;
 }
 
@@ -169,6 +171,10 @@ vkq_status vkq__op_mul_mat_config(vkq__recording *rec, const vkq__mul_mat_args *
         bool cpu = ctx->caps.info.type == VKQ_DEVICE_TYPE_CPU;
         /* A fused norm exists in matvec only: correct at any n, in passes of 8. */
         kernel = a->n <= 8 || cpu || a->norm.size ? VKQ__MUL_MAT_MATVEC : VKQ__MUL_MAT_MATMUL;
+        /* The caller quantized X for the dot kernel (it asked vkq__mul_mat_dot_preferred). */
+        if (a->xq.size && a->n <= 8 && vkq__mul_mat_dot_supported(ctx, a->wtype)) {
+            kernel = VKQ__MUL_MAT_MATVEC_DOT;
+        }
     }
     if (kernel == VKQ__MUL_MAT_MATMUL && a->norm.size) {
         return vkq__fail(&ctx->diag, VKQ_ERR_UNSUPPORTED, "mul_mat %s: the matmul kernel has no fused norm",
@@ -176,6 +182,7 @@ vkq_status vkq__op_mul_mat_config(vkq__recording *rec, const vkq__mul_mat_args *
     }
     if (kernel == VKQ__MUL_MAT_MATVEC) return vkq__matvec_record(rec, a, f, cfg, variant);
     if (kernel == VKQ__MUL_MAT_MATMUL) return vkq__matmul_record(rec, a, f, cfg, variant);
+    if (kernel == VKQ__MUL_MAT_MATVEC_DOT) return vkq__matvec_dot_record(rec, a, f, cfg, variant);
     return vkq__fail(&ctx->diag, VKQ_ERR_INVALID_ARGUMENT, "mul_mat %s: unknown kernel %d", f->name,
                      (int)cfg->kernel);
 }

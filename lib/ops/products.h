@@ -40,6 +40,13 @@ typedef struct vkq__mul_mat_args {
                                                    picks matvec at every n then, and refuses the
                                                    matmul kernel with VKQ_ERR_UNSUPPORTED */
     float norm_eps;
+    vkq__view xq;                               /* optional (xq.size == 0: none): X already quantized to
+                                                   Q8_1 by vkq__op_quantize_q8_1 (with the norm above
+                                                   fused, if any) and a barrier recorded since;
+                                                   vkq__q8_1_bytes(k, n) bytes, offset a multiple of 16.
+                                                   The op then picks the integer-dot matvec where it
+                                                   exists for wtype and n <= 8, reading xq instead of
+                                                   x and norm; elsewhere it reads x as usual */
 } vkq__mul_mat_args;
 
 /* Records Y = W·X (+ add). Picks matvec for n <= 8, tiled matmul beyond (on CPU drivers such
@@ -88,6 +95,8 @@ typedef enum vkq__mul_mat_kernel {
     VKQ__MUL_MAT_AUTO = 0,   /* as vkq__op_mul_mat chooses */
     VKQ__MUL_MAT_MATVEC = 1, /* any n, in passes of up to 8 vectors */
     VKQ__MUL_MAT_MATMUL = 2,
+    VKQ__MUL_MAT_MATVEC_DOT = 3, /* the integer-dot matvec (needs xq; n in passes of 8);
+                                    VKQ_ERR_UNSUPPORTED where the build or device lacks it */
 } vkq__mul_mat_kernel;
 
 /* How matvec spreads a row over invocations. */
@@ -124,6 +133,43 @@ vkq_status vkq__op_mul_mat_swiglu_config(vkq__recording *rec, vkq_type wtype, vk
                                          uint32_t n, vkq__view out, vkq__view norm, float norm_eps,
                                          const vkq__mul_mat_config *cfg);
 
+/* ---- integer dot product on Q8_1 activations (matvec_dot.c) ----------------------------------
+ * Decode products on devices with a fast packed 4x8-bit dot product: X is quantized once to
+ * int8 per block of 32 (vkq's Q8_1 layout, shaders/dot_formats.glsl: per vector, k bytes of q
+ * then k/32 pairs of float (d, s)), then each weight block of 32 is one integer dot product and
+ * two multiply-adds per vector. Weight formats: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0.
+ *     X: (n, k) float    xq: (n, k) in Q8_1 = vkq__q8_1_bytes(k, n) bytes */
+
+/* Bytes of n vectors of k (a multiple of 32) in Q8_1: 40 per block of 32. */
+uint64_t vkq__q8_1_bytes(uint32_t k, uint32_t n);
+
+/* xq = Q8_1(x), or Q8_1(rms_norm(x) * norm) when norm.size != 0 (k floats, as in
+ * vkq__mul_mat_args). Per block: d = amax * (1/127), q = roundEven(x / d) in [-127, 127] (0 where
+ * d = 0), s = d * sum(q). x offset: a multiple of 16; xq offset: a multiple of 16. Split by
+ * vectors where x exceeds one binding. Runs on any device (no dot product needed). */
+vkq_status vkq__op_quantize_q8_1(vkq__recording *rec, vkq__view x, uint32_t k, uint32_t n,
+                                 vkq__view norm, float norm_eps, vkq__view xq);
+/* CPU reference, the same arithmetic in float (the GPU's x / d may differ in the last ulp, see
+ * shaders/quantize_q8_1.comp); with norm, 1/rms from a double sum. out: vkq__q8_1_bytes(k, n). */
+void vkq__ref_quantize_q8_1(const float *x, uint32_t k, uint32_t n, const float *norm, float norm_eps,
+                            void *out);
+/* CPU reference of the dot product: Y = W·dequant(xq) (+ add) in double, from the dequantized
+ * weights and x = d * q of the Q8_1 buffer. Semantics of add as in vkq__ref_mul_mat. */
+void vkq__ref_mul_mat_q8_1(vkq_type wtype, const void *w, uint32_t m, uint32_t k, const void *xq,
+                           uint32_t n, float *y, const float *add, uint32_t add_stride);
+
+/* Whether this build + device have the dot kernel for the type (device: shaderIntegerDotProduct). */
+bool vkq__mul_mat_dot_supported(vkq_context *ctx, vkq_type wtype);
+/* Whether decode should quantize its product inputs for the dot kernel on this device: with
+ * VKQ_DOT=1, wherever the feature exists (opt-in until measured on a GPU; see
+ * docs/PERFORMANCE.md). */
+bool vkq__mul_mat_dot_preferred(vkq_context *ctx);
+/* quantize x (with a->norm) into the scratch view xq (vkq__q8_1_bytes(k, n) bytes), a barrier,
+ * then the dot product: the whole dot path in one call, for tests and benchmarks (the forward
+ * pass quantizes once for several products instead). a->xq is ignored. */
+vkq_status vkq__op_mul_mat_dot(vkq__recording *rec, const vkq__mul_mat_args *a, vkq__view xq,
+                               const vkq__mul_mat_config *cfg, char *variant);
+
 /* ---- shared by products.c, matvec.c, matmul.c, get_rows.c -------------------------------- */
 
 /* What the shaders know of a format (shaders/formats/<name>.glsl). */
@@ -152,7 +198,7 @@ typedef struct vkq__product_chunk {
     uint32_t x_skip;         /* vec4s */
     uint32_t y_skip, add_skip; /* floats */
     uint32_t row0, rows;     /* W rows [row0, row0 + rows) */
-    uint32_t n;              /* vectors in this chunk */
+    uint32_t j0, n;          /* vectors [j0, j0 + n) */
 } vkq__product_chunk;
 
 /* Records one kernel's dispatch for a chunk (matvec.c, matmul.c). `ctx_data` is the kernel's
@@ -174,6 +220,10 @@ vkq_status vkq__matvec_record(vkq__recording *rec, const vkq__mul_mat_args *a,
 vkq_status vkq__matvec_swiglu_record(vkq__recording *rec, const vkq__mul_mat_args *a,
                                      const vkq__product_format *f, vkq__view w_up,
                                      const vkq__mul_mat_config *cfg);
+/* The integer-dot matvec on a->xq (matvec_dot.c). */
+vkq_status vkq__matvec_dot_record(vkq__recording *rec, const vkq__mul_mat_args *a,
+                                  const vkq__product_format *f, const vkq__mul_mat_config *cfg,
+                                  char *variant);
 vkq_status vkq__matmul_record(vkq__recording *rec, const vkq__mul_mat_args *a,
                               const vkq__product_format *f, const vkq__mul_mat_config *cfg,
                               char *variant);

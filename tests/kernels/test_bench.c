@@ -38,6 +38,15 @@ static void check_runs(vkq_context *ctx) {
     }
     d.kernel = VKQ_KERNEL_MATMUL, d.tile_m = 6;
     CHECK_STATUS(ctx, vkq_context_bench_kernel(ctx, &d, &r), VKQ_ERR_INVALID_ARGUMENT);
+    /* The integer-dot matvec: Q6_K has none; Q4_0 runs where the build and the device have it. */
+    d.kernel = VKQ_KERNEL_MATVEC_DOT, d.tile_m = 0, d.n = 3;
+    CHECK_STATUS(ctx, vkq_context_bench_kernel(ctx, &d, &r), VKQ_ERR_UNSUPPORTED);
+    d.type = VKQ_TYPE_Q4_0, d.k = 64;
+    vkq_status st = vkq_context_bench_kernel(ctx, &d, &r);
+    CHECK_MSG(st == VKQ_OK || st == VKQ_ERR_UNSUPPORTED, "%s", vkq_context_last_error(ctx));
+    if (st == VKQ_OK) CHECK(r.gbps > 0 && r.gflops > 0 && strstr(r.variant, "matvec_dot_q4_0") != NULL);
+    d.kernel = (vkq_kernel)5;
+    CHECK_STATUS(ctx, vkq_context_bench_kernel(ctx, &d, &r), VKQ_ERR_INVALID_ARGUMENT);
 }
 
 int main(void) {
