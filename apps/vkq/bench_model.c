@@ -57,6 +57,19 @@ static int32_t *random_tokens(uint64_t n, uint32_t n_vocab) {
     return tokens;
 }
 
+/* One run from an empty cache: the p-token prompt, then n single-token decode steps; t[0..2]:
+ * the clock before the prompt, after it and after the decode steps. */
+static vkq_status run_once(vkq_session *s, const bench_args *a, const int32_t *tokens, double t[3]) {
+    vkq_status st = VKQ_OK;
+    vkq_session_reset(s);
+    t[0] = now();
+    if (a->p) st = vkq_session_eval(s, tokens, (uint32_t)a->p, NULL);
+    t[1] = now();
+    for (uint64_t i = 0; !st && i < a->n; i++) st = vkq_session_eval(s, &tokens[a->p + i], 1, NULL);
+    t[2] = now();
+    return st;
+}
+
 /* Times `repeats` runs of a p-token prompt and of n single-token decode steps after it. */
 static vkq_status measure(vkq_session *s, const bench_args *a, uint32_t n_vocab, double *pp, double *tg) {
     int32_t *tokens = random_tokens(a->p + a->n, n_vocab);
@@ -64,13 +77,9 @@ static vkq_status measure(vkq_session *s, const bench_args *a, uint32_t n_vocab,
     vkq_status st = VKQ_OK;
     /* Run 0 is the warm-up (pipeline creation, first touches of memory), not counted. */
     for (uint64_t r = 0; !st && r <= a->repeats; r++) {
-        vkq_session_reset(s);
-        double t0 = now();
-        if (a->p && (st = vkq_session_eval(s, tokens, (uint32_t)a->p, NULL))) break;
-        double t1 = now();
-        for (uint64_t i = 0; !st && i < a->n; i++) st = vkq_session_eval(s, &tokens[a->p + i], 1, NULL);
-        double t2 = now();
-        if (r > 0) pp[r - 1] = a->p / (t1 - t0), tg[r - 1] = a->n / (t2 - t1);
+        double t[3];
+        st = run_once(s, a, tokens, t);
+        if (!st && r > 0) pp[r - 1] = a->p / (t[1] - t[0]), tg[r - 1] = a->n / (t[2] - t[1]);
     }
     free(tokens);
     return st;
@@ -87,16 +96,10 @@ static vkq_status profile_run(vkq_model *model, const bench_args *a, uint32_t n_
     int32_t *tokens = random_tokens(a->p + a->n, n_vocab);
     double t[3] = {0};
     vkq_status st = tokens ? vkq_session_create(model, &sd, &s) : VKQ_ERR_OUT_OF_HOST_MEMORY;
-    for (int run = 0; !st && run < 2; run++) {
-        /* Run 0 warms up (pipeline creation) and is dropped from the profile. */
-        vkq_session_reset(s);
-        t[0] = now();
-        if (a->p) st = vkq_session_eval(s, tokens, (uint32_t)a->p, NULL);
-        t[1] = now();
-        for (uint64_t i = 0; !st && i < a->n; i++) st = vkq_session_eval(s, &tokens[a->p + i], 1, NULL);
-        t[2] = now();
-        if (!st && run == 0) st = vkq_session_profile_clear(s);
-    }
+    /* The first run warms up (pipeline creation) and is dropped from the profile. */
+    if (!st) st = run_once(s, a, tokens, t);
+    if (!st) st = vkq_session_profile_clear(s);
+    if (!st) st = run_once(s, a, tokens, t);
     free(tokens);
     if (!st && (st = vkq_session_profile(s, NULL, 0, &count)) == VKQ_ERR_LIMIT) {
         e = malloc(count * sizeof *e);

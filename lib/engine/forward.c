@@ -51,9 +51,10 @@ static vkq_status norm_input(const vkq_session *s, vkq__recording *rec, vkq__vie
  * barrier here orders it before the products. */
 static vkq_status dot_input(vkq_session *s, vkq__recording *rec, input *in, uint32_t k, uint32_t n,
                             const vkq__weight *const *w, size_t n_w) {
+    if (n > s->dot_max) return VKQ_OK; /* first: the default (dot off) does no lookups */
     bool any = false;
     for (size_t i = 0; i < n_w && !any; i++) any = vkq__mul_mat_dot_supported(s->ctx, w[i]->type);
-    if (n > s->dot_max || !any) return VKQ_OK;
+    if (!any) return VKQ_OK;
     in->xq = vkq__subview(&s->xq, 0, vkq__q8_1_bytes(k, n));
     vkq_status st = vkq__op_quantize_q8_1(rec, in->x, k, n, in->norm, in->eps, in->xq);
     vkq__recording_barrier(rec);
